@@ -1,0 +1,94 @@
+"""Rules every chapter notebook follows (see BOOK-DESIGN.md, "Conventions")."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+import yaml
+
+from conftest import CHAPTERS, ROOT
+
+GLUE_TEXT = re.compile(r"\{glue(?::text)?\}`([A-Za-z0-9_]+)")
+GLUE_FIGURE = re.compile(r"```\{glue:figure\}\s+([A-Za-z0-9_]+)")
+GLUED = re.compile(r"""glue(?:_number|_figure)?\(\s*["']([A-Za-z0-9_]+)["']""")
+HAND_SEEDING = re.compile(r"(np\.random\.seed|torch\.manual_seed|random\.seed)\(")
+
+
+def _toc_files() -> set[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = {toc["root"]}
+    for part in toc.get("parts", []):
+        files.update(chapter["file"] for chapter in part["chapters"])
+    return files
+
+
+@pytest.fixture(params=CHAPTERS, ids=[path.stem for path in CHAPTERS])
+def notebook(request):
+    return nbformat.read(request.param, as_version=4)
+
+
+def test_there_are_chapters():
+    assert CHAPTERS, "no notebooks found in chapters/"
+
+
+def test_notebook_is_valid_and_has_no_outputs(notebook):
+    nbformat.validate(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"committed outputs in cell {cell.get('id')}"
+            assert cell.execution_count is None, f"committed execution count in cell {cell.get('id')}"
+
+
+def test_first_code_cell_calls_setup(notebook):
+    first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    assert "from utils import setup" in first_code.source and "setup()" in first_code.source
+
+
+def test_no_path_hacks_or_hand_seeding(notebook):
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert "sys.path" not in cell.source
+            assert not HAND_SEEDING.search(cell.source), "seeds come from utils.setup() only"
+
+
+def test_every_glued_name_used_in_prose_is_computed(notebook):
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    prose = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    glued = set(GLUED.findall(code))
+    used = set(GLUE_TEXT.findall(prose)) | set(GLUE_FIGURE.findall(prose))
+    assert used, "the prose quotes no computed number"
+    assert used <= glued, f"prose uses names never glued: {sorted(used - glued)}"
+
+
+def test_claims_are_checked_in_hidden_cells(notebook):
+    hidden = [cell for cell in notebook.cells if "remove-cell" in cell.metadata.get("tags", [])]
+    assert any("assert " in cell.source for cell in hidden), "no hidden assertion cell"
+
+
+def test_figures_have_alt_text_and_captions(notebook):
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown" and "{glue:figure}" in cell.source:
+            for block in cell.source.split("```{glue:figure}")[1:]:
+                body = block.split("```")[0]
+                assert re.search(r"^:alt: \S", body, re.M), "figure without alt text"
+                assert re.search(r"^:name: \S", body, re.M), "figure without a label"
+                caption = [line for line in body.splitlines()[1:] if line.strip() and not line.startswith(":")]
+                assert caption, "figure without a caption"
+
+
+def test_exercises_have_executed_solutions(notebook):
+    prose = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    exercises = re.findall(r"```\{exercise-start\}\n:label: (\S+)", prose)
+    solutions = re.findall(r"```\{solution-start\} (\S+)", prose)
+    assert 2 <= len(exercises) <= 4, f"{len(exercises)} exercises; the book asks for 2 to 4"
+    assert sorted(exercises) == sorted(solutions), "every exercise needs exactly one gated solution"
+    assert prose.count("{solution-start}") == prose.count("{solution-end}")
+    assert ":class: dropdown" in prose
+
+
+def test_every_chapter_is_in_the_table_of_contents():
+    toc = _toc_files()
+    for path in CHAPTERS:
+        assert f"chapters/{path.stem}" in toc, f"{path.name} is not in _toc.yml"

@@ -1,0 +1,52 @@
+"""Publishing computed results into the prose (myst-nb ``glue``), with checks.
+
+numpy 2 scalars print as ``np.float64(1.6)``, which myst-nb cannot format, and a
+NaN would silently become the text "nan"; these wrappers prevent both.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def glue_number(name: str, value: object) -> float | int:
+    """Glue a finite number under ``name`` for ``{glue:text}`name:.2f``` in the prose; return it.
+
+    >>> glue_number("answer", np.int64(42))
+    42
+    """
+    from myst_nb import glue  # imported late: only needed when a chapter publishes
+
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"glued value {name!r} must be a real number, got {type(value).__name__}")
+    plain = int(value) if isinstance(value, numbers.Integral) else float(value)
+    if isinstance(plain, float) and not np.isfinite(plain):
+        raise ValueError(f"glued value {name!r} is {plain}: the prose would show a meaningless number")
+    glue(name, plain, display=False)
+    return plain
+
+
+def glue_figure(name: str, figure: object) -> bytes:
+    """Glue a matplotlib figure as a PNG for a ``{glue:figure}`` directive; return the PNG bytes.
+
+    The PNG is rendered here rather than by IPython's display hooks, which
+    produce only text under a non-interactive backend (``MPLBACKEND=agg``).
+    The notebook still shows the figure inline in JupyterLab.
+    """
+    import io
+
+    from IPython.display import Image
+    from matplotlib.figure import Figure
+    from myst_nb import glue
+
+    if not isinstance(figure, Figure):
+        raise TypeError(f"glued figure {name!r} must be a matplotlib Figure, got {type(figure).__name__}")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")  # dpi and bbox come from the book style (savefig.*)
+    png = buffer.getvalue()
+    glue(name, Image(data=png, format="png"), display=False)
+    return png
