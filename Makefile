@@ -28,7 +28,7 @@ book: $(STAMP)
 	@echo "Open $(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests chapters --nbval-lax --nbval-current-env -p no:cacheprovider --durations=10
+	$(BIN)/python -m pytest tests utils chapters --doctest-modules --nbval-lax --nbval-current-env -p no:cacheprovider --durations=10
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters

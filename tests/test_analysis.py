@@ -55,3 +55,16 @@ def test_condition_number_rejects_singular_and_bad_input():
         analysis.condition_number(np.ones((5, 1)), add_bias=True)
     with pytest.raises(ValueError, match="NaN"):
         analysis.condition_number([[np.nan, 1.0]])
+
+
+def test_distinct_values_per_column_matches_unique():
+    rng = np.random.default_rng(2)
+    values = rng.integers(0, 7, size=(50, 5))
+    expected = [np.unique(values[:, j]).size for j in range(5)]
+    assert analysis.distinct_values_per_column(values).tolist() == expected
+
+
+@pytest.mark.parametrize("values, error", [(np.ones(3), ValueError), ([[np.nan]], ValueError), ([["a"]], TypeError)])
+def test_distinct_values_per_column_rejects_bad_input(values, error):
+    with pytest.raises(error):
+        analysis.distinct_values_per_column(values)

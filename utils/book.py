@@ -14,8 +14,7 @@ import numpy as np
 def glue_number(name: str, value: object) -> float | int:
     """Glue a finite number under ``name`` for ``{glue:text}`name:.2f``` in the prose; return it.
 
-    >>> glue_number("answer", np.int64(42))
-    42
+    In a chapter: ``glue_number("n_test", len(features_test))``.
     """
     from myst_nb import glue  # imported late: only needed when a chapter publishes
 

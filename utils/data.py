@@ -97,3 +97,22 @@ def split(
         raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size}")
     seed = book_seed() if seed is None else seed
     return train_test_split(features, target, test_size=test_size, random_state=seed, stratify=target)
+
+
+def scale_to_unit_interval(image: np.ndarray) -> np.ndarray:
+    """Map an integer image to [0, 1] by the maximum of *its* dtype (255 for uint8, 65535 for uint16).
+
+    This is what a careful conversion does (torchvision's v2 ``ToDtype(..., scale=True)``);
+    dividing a 16-bit image by 255 instead gives values up to 257. Float images have
+    no dtype maximum to divide by, so they are rejected rather than guessed at.
+
+    >>> scale_to_unit_interval(np.array([0, 65535], dtype=np.uint16)).tolist()
+    [0.0, 1.0]
+    """
+    image = np.asarray(image)
+    if not np.issubdtype(image.dtype, np.unsignedinteger):
+        raise TypeError(
+            f"image must have an unsigned integer dtype (uint8, uint16, ...), got {image.dtype}; "
+            "a float image carries no bit depth, so its scale must be known from its source"
+        )
+    return image.astype(np.float64) / np.iinfo(image.dtype).max
