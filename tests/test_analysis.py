@@ -68,3 +68,80 @@ def test_distinct_values_per_column_matches_unique():
 def test_distinct_values_per_column_rejects_bad_input(values, error):
     with pytest.raises(error):
         analysis.distinct_values_per_column(values)
+
+
+def test_least_squares_gd_reaches_the_closed_form():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(100, 2))
+    y = X @ [2.0, -1.0] + 0.5
+    path, gap = analysis.least_squares_gd(X, y, iterations=500)
+    assert np.allclose(path[-1], [2.0, -1.0, 0.5], atol=1e-6)
+    assert gap[0] == 1.0 and np.all(np.diff(gap) <= 1e-15)
+
+
+def test_least_squares_gd_rejects_bad_input():
+    with pytest.raises(ValueError):
+        analysis.least_squares_gd([[1.0], [2.0]], [1.0], iterations=5)
+    with pytest.raises(ValueError):
+        analysis.least_squares_gd([[1.0], [2.0]], [1.0, 2.0], iterations=-1)
+    with pytest.raises(ValueError):
+        analysis.least_squares_gd([[1.0], [2.0]], [1.0, 2.0], iterations=5, step=-0.1)
+
+
+def test_gd_iterations_follow_the_condition_number():
+    counts = analysis.gd_iterations_to_tol(np.stack([np.diag([1.0, k]) for k in (1.0, 10.0, 100.0, 1000.0)]))
+    assert counts[0] == 1
+    # Theory: about kappa * ln(1/tol) / 4 iterations for the loss (squared error) gap.
+    predicted = np.array([10.0, 100.0, 1000.0]) * np.log(1e6) / 4
+    assert np.all(np.abs(counts[1:] / predicted - 1) < 0.2)
+
+
+def test_gd_iterations_reject_bad_hessians():
+    with pytest.raises(ValueError, match="positive definite"):
+        analysis.gd_iterations_to_tol(np.diag([1.0, -1.0]))
+    with pytest.raises(ValueError):
+        analysis.gd_iterations_to_tol(np.ones((2, 3)))
+    with pytest.raises(ValueError):
+        analysis.gd_iterations_to_tol(np.eye(2), tol=2.0)
+
+
+def test_absorb_affine_gives_the_same_function_both_ways():
+    import torch
+
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(3, 4).double()
+    x = torch.randn(10, 3, dtype=torch.float64) * torch.tensor([1.0, 100.0, 0.01]) + 50
+    mean, std = x.mean(0).numpy(), x.std(0).numpy()
+    standardized = (x - torch.from_numpy(mean)) / torch.from_numpy(std)
+    forward = analysis.absorb_affine(layer, mean, std)
+    assert torch.allclose(forward(standardized), layer(x), atol=1e-10)
+    back = analysis.absorb_affine(forward, -mean / std, 1 / std)
+    assert torch.allclose(back(x), layer(x), atol=1e-9)
+
+
+def test_absorb_affine_rejects_bad_input():
+    import torch
+
+    layer = torch.nn.Linear(2, 1)
+    with pytest.raises(TypeError):
+        analysis.absorb_affine(torch.nn.Conv1d(1, 1, 1), 0.0, 1.0)
+    with pytest.raises(ValueError, match="0"):
+        analysis.absorb_affine(layer, 0.0, [1.0, 0.0])
+    with pytest.raises(ValueError, match="NaN"):
+        analysis.absorb_affine(layer, [np.nan, 0.0], 1.0)
+    with pytest.raises(ValueError):
+        analysis.absorb_affine(layer, [0.0, 0.0, 0.0], 1.0)
+
+
+def test_input_gradients_are_in_original_units():
+    import torch
+
+    layer = torch.nn.Linear(2, 2, bias=False)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    gradients = analysis.input_gradients(layer, [[1.0, 0.0]], scale=[10.0, 100.0], target=[0])
+    assert np.allclose(gradients, [[0.1, 0.02]])
+    with pytest.raises(ValueError):
+        analysis.input_gradients(layer, [[1.0, 0.0]], target=[0, 1])
+    with pytest.raises(ValueError):
+        analysis.input_gradients(layer, [[np.inf, 0.0]])

@@ -43,7 +43,7 @@ def test_truncated_file_is_rejected(tmp_path):
         data.load_mnist_5k(truncated)
 
 
-@pytest.mark.parametrize("name, shape", [("breast_cancer", (569, 30)), ("wine", (178, 13)), ("digits", (1797, 64))])
+@pytest.mark.parametrize("name, shape", [("breast_cancer", (569, 30)), ("wine", (178, 13)), ("digits", (1797, 64)), ("diabetes", (442, 10))])
 def test_tables_load_as_frames(name, shape):
     features, target = data.load_table(name)
     assert isinstance(features, pd.DataFrame) and features.shape == shape

@@ -23,6 +23,8 @@ _TABLES = {
     "breast_cancer": datasets.load_breast_cancer,
     "wine": datasets.load_wine,
     "digits": datasets.load_digits,
+    # The raw units (age in years, BMI, blood pressure, serum values), not scikit-learn's pre-scaled copy.
+    "diabetes": lambda: datasets.load_diabetes(scaled=False),
 }
 
 
@@ -64,7 +66,8 @@ def load_mnist_5k(path: str | Path | None = None) -> tuple[np.ndarray, np.ndarra
 def load_table(name: str) -> tuple[pd.DataFrame, np.ndarray]:
     """Load one of scikit-learn's bundled tables as (features DataFrame, target array).
 
-    ``name`` is ``"breast_cancer"``, ``"wine"`` or ``"digits"`` (8x8 images, values 0-16).
+    ``name`` is ``"breast_cancer"``, ``"wine"``, ``"digits"`` (8x8 images, values 0-16) or
+    ``"diabetes"`` (regression, features in their original units).
 
     >>> features, target = load_table("wine")
     >>> features.shape

@@ -1,0 +1,255 @@
+"""A small full-tensor training loop and a vectorized learning-rate x seed sweep (a thin layer over torch).
+
+Data live in memory as tensors; mini-batches are index tensors, so there is no
+per-sample Python loop and no DataLoader. A run whose loss becomes non-finite is
+recorded as diverged instead of raising, because divergence is a result the book
+reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from utils.repro import book_seed, device
+
+OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+
+
+@dataclass
+class History:
+    """Loss per step of one or more runs; a diverged run's losses are NaN from its divergence on."""
+
+    losses: np.ndarray  # shape (steps,) for one run, (steps, runs) for several
+    diverged: np.ndarray | bool
+
+    @property
+    def final_loss(self) -> np.ndarray | float:
+        """Mean loss over the last tenth of the steps (NaN for a diverged run)."""
+        tail = max(1, len(self.losses) // 10)
+        value = self.losses[-tail:].mean(axis=0)
+        return float(value) if np.ndim(value) == 0 else value
+
+
+def _as_tensors(features: object, labels: object) -> tuple[torch.Tensor, torch.Tensor]:
+    features = torch.as_tensor(np.asarray(features), dtype=torch.float32)
+    labels = torch.as_tensor(np.asarray(labels))
+    if features.ndim != 2:
+        raise ValueError(f"features must be 2-D (samples x features), got shape {tuple(features.shape)}")
+    if labels.ndim != 1 or len(labels) != len(features):
+        raise ValueError(f"labels must be 1-D with {len(features)} entries, got shape {tuple(labels.shape)}")
+    if labels.dtype.is_floating_point or labels.dtype == torch.bool:
+        raise TypeError(f"labels must be integer class indices, got {labels.dtype}")
+    if not torch.isfinite(features).all():
+        raise ValueError("features contain NaN or inf")
+    return features, labels.long()
+
+
+def _check_schedule(learning_rates: Sequence[float], steps: int, batch_size: int) -> None:
+    if len(learning_rates) == 0 or any(not np.isfinite(lr) or lr <= 0 for lr in learning_rates):
+        raise ValueError(f"learning rates must be positive and finite, got {list(learning_rates)}")
+    if steps < 1 or batch_size < 1:
+        raise ValueError(f"steps and batch_size must be positive, got {steps} and {batch_size}")
+
+
+def _batch_indices(generators: list[torch.Generator], n_samples: int, batch_size: int) -> torch.Tensor:
+    """One random mini-batch of sample indices per generator: shape (len(generators), batch_size)."""
+    size = min(batch_size, n_samples)
+    return torch.stack([torch.randperm(n_samples, generator=g)[:size] for g in generators])
+
+
+class StackedMLP(nn.Module):
+    """``n_models`` independent one-hidden-layer MLPs evaluated together with batched matmuls.
+
+    Each model keeps its own parameter tensors, so an optimizer can give each a
+    different learning rate through parameter groups; ``forward`` stacks them.
+    Initialization matches ``nn.Linear``'s default (uniform in +-1/sqrt(fan_in)).
+    """
+
+    def __init__(self, seeds: Sequence[int], n_inputs: int, n_hidden: int, n_outputs: int, activation: str = "relu"):
+        super().__init__()
+        if activation not in ("relu", "tanh"):
+            raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}")
+        self.activation = torch.relu if activation == "relu" else torch.tanh
+        self.models = nn.ModuleList()
+        for seed in seeds:
+            torch.manual_seed(int(seed))  # the same seed gives the same initial network at every lr
+            self.models.append(nn.Sequential(nn.Linear(n_inputs, n_hidden), nn.Linear(n_hidden, n_outputs)))
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """``inputs`` (n_models, batch, n_inputs) -> logits (n_models, batch, n_outputs)."""
+        first = torch.stack([m[0].weight.T for m in self.models]), torch.stack([m[0].bias for m in self.models])
+        second = torch.stack([m[1].weight.T for m in self.models]), torch.stack([m[1].bias for m in self.models])
+        hidden = self.activation(torch.baddbmm(first[1][:, None, :], inputs, first[0]))
+        return torch.baddbmm(second[1][:, None, :], hidden, second[0])
+
+
+def _per_model_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    n_models, batch, n_classes = logits.shape
+    losses = F.cross_entropy(logits.reshape(-1, n_classes), targets.reshape(-1), reduction="none")
+    return losses.view(n_models, batch).mean(dim=1)
+
+
+def train_stacked(
+    model: StackedMLP,
+    features: torch.Tensor,
+    labels: torch.Tensor,
+    optimizer: str,
+    learning_rates: Sequence[float],
+    batch_seeds: Sequence[int],
+    steps: int,
+    batch_size: int,
+    weight_decay: float = 0.0,
+) -> History:
+    """Train every model of ``model`` at its own learning rate; mini-batch order follows ``batch_seeds``."""
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
+    _check_schedule(learning_rates, steps, batch_size)
+    if not len(learning_rates) == len(batch_seeds) == len(model.models):
+        raise ValueError("need one learning rate and one batch seed per model")
+    groups = [{"params": m.parameters(), "lr": float(lr)} for m, lr in zip(model.models, learning_rates)]
+    opt = OPTIMIZERS[optimizer](groups, weight_decay=weight_decay)
+    generators = [torch.Generator().manual_seed(int(seed)) for seed in batch_seeds]
+    losses = np.full((steps, len(learning_rates)), np.nan)
+    alive = torch.ones(len(learning_rates), dtype=torch.bool)
+    for step in range(steps):
+        index = _batch_indices(generators, len(features), batch_size).to(features.device)
+        per_model = _per_model_loss(model(features[index]), labels[index])
+        alive &= torch.isfinite(per_model.detach()).cpu()
+        losses[step, alive.numpy()] = per_model.detach().cpu().numpy()[alive.numpy()]
+        if not alive.any():
+            break
+        opt.zero_grad(set_to_none=True)
+        # Dead models contribute nothing: their NaNs stay inside their own parameters.
+        per_model.masked_fill(~alive.to(per_model.device), 0.0).sum().backward()
+        opt.step()
+    return History(losses=losses, diverged=~alive.numpy())
+
+
+@torch.no_grad()
+def stacked_accuracy(model: StackedMLP, features: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
+    """Accuracy of every model on the same data (NaN logits count as wrong)."""
+    logits = model(features.expand(len(model.models), *features.shape))
+    return (logits.argmax(dim=2) == labels).float().mean(dim=1).cpu().numpy()
+
+
+@dataclass
+class SweepResult:
+    """Tidy records (one row per run) and loss curves keyed by (preprocessing, optimizer)."""
+
+    records: pd.DataFrame
+    curves: dict[tuple[str, str], np.ndarray]  # (steps, len(learning_rates), len(seeds))
+
+
+def sweep(
+    datasets: Mapping[str, tuple],
+    optimizers: Sequence[str],
+    learning_rates: Sequence[float],
+    seeds: Sequence[int] | None = None,
+    *,
+    n_hidden: int = 32,
+    steps: int = 200,
+    batch_size: int = 128,
+    activation: str = "relu",
+) -> SweepResult:
+    """Train one-hidden-layer MLPs for every preprocessing x optimizer x learning rate x seed.
+
+    ``datasets`` maps a preprocessing name to ``(X_train, y_train, X_test, y_test)``.
+    All learning rates and seeds of one (preprocessing, optimizer) pair train
+    together in one ``StackedMLP``. ``seeds=None`` uses ``BOOK_SEED`` + 0, 1, 2.
+
+    >>> rng = np.random.default_rng(0); X = rng.normal(size=(64, 3)); y = (X[:, 0] > 0).astype(int)
+    >>> result = sweep({"raw": (X, y, X, y)}, ["sgd"], [0.1, 1.0], seeds=[0], steps=5, batch_size=16)
+    >>> len(result.records)
+    2
+    """
+    seeds = [book_seed() + offset for offset in range(3)] if seeds is None else list(seeds)
+    if not datasets or not optimizers or not seeds:
+        raise ValueError("datasets, optimizers and seeds must be non-empty")
+    _check_schedule(learning_rates, steps, batch_size)
+    records, curves = [], {}
+    for name, (x_train, y_train, x_test, y_test) in datasets.items():
+        x_train, y_train = _as_tensors(x_train, y_train)
+        x_test, y_test = _as_tensors(x_test, y_test)
+        x_train, y_train, x_test, y_test = (t.to(device()) for t in (x_train, y_train, x_test, y_test))
+        n_classes = int(max(y_train.max(), y_test.max())) + 1
+        grid = [(lr, seed) for lr in learning_rates for seed in seeds]
+        for optimizer in optimizers:
+            model = StackedMLP([s for _, s in grid], x_train.shape[1], n_hidden, n_classes, activation).to(device())
+            history = train_stacked(
+                model, x_train, y_train, optimizer, [lr for lr, _ in grid], [s for _, s in grid], steps, batch_size
+            )
+            accuracy = stacked_accuracy(model, x_test, y_test)
+            final = history.final_loss
+            for run, (lr, seed) in enumerate(grid):
+                records.append(
+                    {
+                        "preprocessing": name,
+                        "optimizer": optimizer,
+                        "lr": lr,
+                        "seed": seed,
+                        "final_loss": final[run],
+                        "test_accuracy": np.nan if history.diverged[run] else accuracy[run],
+                        "diverged": bool(history.diverged[run]),
+                    }
+                )
+            curves[(name, optimizer)] = history.losses.reshape(steps, len(learning_rates), len(seeds))
+    return SweepResult(records=pd.DataFrame.from_records(records), curves=curves)
+
+
+def train(
+    model: nn.Module,
+    features: object,
+    labels: object,
+    optimizer: str = "adam",
+    lr: float = 1e-3,
+    steps: int = 300,
+    batch_size: int = 128,
+    seed: int | None = None,
+    weight_decay: float = 0.0,
+) -> History:
+    """Train a classifier (inputs (n, d) -> logits (n, classes)) with cross-entropy on in-memory tensors.
+
+    Mini-batches are drawn with a generator seeded by ``seed`` (default ``BOOK_SEED``).
+    Training stops at the first non-finite loss and the history says ``diverged=True``.
+
+    >>> net = nn.Linear(2, 2); X = np.array([[0.0, 1.0], [1.0, 0.0]]); y = np.array([0, 1])
+    >>> train(net, X, y, lr=0.1, steps=50, batch_size=2).final_loss < 0.3
+    True
+    """
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
+    _check_schedule([lr], steps, batch_size)
+    features, labels = _as_tensors(features, labels)
+    target_device = next(model.parameters()).device
+    features, labels = features.to(target_device), labels.to(target_device)
+    generator = torch.Generator().manual_seed(book_seed() if seed is None else int(seed))
+    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay)
+    losses = np.full(steps, np.nan)
+    for step in range(steps):
+        index = _batch_indices([generator], len(features), batch_size)[0].to(target_device)
+        loss = F.cross_entropy(model(features[index]), labels[index])
+        if not torch.isfinite(loss):
+            return History(losses=losses, diverged=True)
+        losses[step] = loss.item()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return History(losses=losses, diverged=False)
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, features: object, labels: object) -> float:
+    """Fraction of samples whose largest logit is the true class.
+
+    >>> accuracy(nn.Identity(), np.array([[2.0, 1.0], [0.0, 3.0]]), np.array([0, 0]))
+    0.5
+    """
+    features, labels = _as_tensors(features, labels)
+    return float((model(features).argmax(dim=1) == labels).float().mean())
