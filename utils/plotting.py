@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
 from utils.checks import as_float_vector
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Okabe & Ito's palette: distinguishable with the common forms of colour blindness.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"]
@@ -61,3 +65,78 @@ def histogram_panels(
         axis.set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def lr_sweep_plot(
+    records: "pd.DataFrame", metric: str = "test_accuracy", group: str = "preprocessing", ax: plt.Axes | None = None
+) -> plt.Axes:
+    """Median of ``metric`` over seeds against learning rate (log axis), one line per ``group``,
+    with the range over seeds shaded; learning rates where some run diverged are marked with x.
+
+    ``records`` needs columns ``lr``, ``seed``, ``diverged``, ``group`` and ``metric`` (as from ``utils.training.sweep``).
+    """
+    required = {"lr", "seed", "diverged", group, metric}
+    if not required <= set(records.columns):
+        raise ValueError(f"records lack columns {sorted(required - set(records.columns))}")
+    ax = plt.gca() if ax is None else ax
+    for index, (name, runs) in enumerate(records.groupby(group, sort=False)):
+        colour = OKABE_ITO[index % len(OKABE_ITO)]
+        by_lr = runs.groupby("lr")[metric]
+        lrs = np.array(sorted(runs["lr"].unique()))
+        ax.plot(lrs, by_lr.median().loc[lrs], "o-", color=colour, label=str(name), markersize=4)
+        ax.fill_between(lrs, by_lr.min().loc[lrs], by_lr.max().loc[lrs], color=colour, alpha=0.2, linewidth=0)
+        diverged = runs.groupby("lr")["diverged"].any().loc[lrs]
+        ax.plot(lrs[diverged.to_numpy()], np.zeros(diverged.sum()), "x", color=colour, markersize=7)
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel(metric.replace("_", " "))
+    return ax
+
+
+def loss_curves(curves: Mapping[str, object], ax: plt.Axes | None = None) -> plt.Axes:
+    """Loss against step, one line per label: the median over runs with the range over runs shaded.
+
+    Each value is an array (steps, runs); NaN marks steps after a run diverged.
+    """
+    if not isinstance(curves, Mapping) or not curves:
+        raise TypeError("curves must be a non-empty mapping of label -> (steps, runs) array")
+    ax = plt.gca() if ax is None else ax
+    for index, (label, losses) in enumerate(curves.items()):
+        losses = np.asarray(losses, dtype=float)
+        if losses.ndim != 2:
+            raise ValueError(f"curve {label!r} must be (steps, runs), got shape {losses.shape}")
+        steps = np.arange(1, len(losses) + 1)
+        colour = OKABE_ITO[index % len(OKABE_ITO)]
+        ax.plot(steps, np.nanmedian(losses, axis=1), color=colour, label=str(label))
+        ax.fill_between(steps, np.nanmin(losses, axis=1), np.nanmax(losses, axis=1), color=colour, alpha=0.2, linewidth=0)
+    ax.set_yscale("log")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("training loss (log scale)")
+    return ax
+
+
+def quadratic_contours(
+    ax: plt.Axes, hessian: object, optimum: object, path: object | None = None, extent: float | None = None, n_levels: int = 8
+) -> plt.Axes:
+    """Contours of the quadratic ``(w - w*)^T H (w - w*) / 2`` in 2-D, with an optional optimizer path.
+
+    Levels are spaced geometrically, so both the narrow and the wide directions show.
+    The window is square (equal axes), centred on the optimum, and wide enough for the path.
+    """
+    H = np.asarray(hessian, dtype=float)
+    optimum = np.asarray(optimum, dtype=float)
+    if H.shape != (2, 2) or optimum.shape != (2,) or not np.isfinite(H).all():
+        raise ValueError("hessian must be a finite 2x2 matrix and optimum a 2-vector")
+    points = np.asarray(path, dtype=float) if path is not None else optimum[None]
+    half = extent or 1.15 * max(np.abs(points - optimum).max(), 1e-12)
+    grid = np.linspace(-half, half, 201)
+    d1, d2 = np.meshgrid(grid, grid)
+    values = 0.5 * (H[0, 0] * d1**2 + 2 * H[0, 1] * d1 * d2 + H[1, 1] * d2**2)
+    top = values.max()
+    ax.contour(optimum[0] + d1, optimum[1] + d2, values, levels=top * np.geomspace(1e-4, 0.5, n_levels), colors="#999999", linewidths=0.7)
+    if path is not None:
+        ax.plot(points[:, 0], points[:, 1], ".-", color=OKABE_ITO[3], markersize=3, linewidth=1)
+    ax.plot(*optimum, "*", color="#000000", markersize=9)
+    ax.set_aspect("equal")
+    ax.grid(False)
+    return ax

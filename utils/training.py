@@ -1,9 +1,9 @@
 """A small full-tensor training loop and a vectorized learning-rate x seed sweep (a thin layer over torch).
 
 Data live in memory as tensors; mini-batches are index tensors, so there is no
-per-sample Python loop and no DataLoader. A run whose loss becomes non-finite is
-recorded as diverged instead of raising, because divergence is a result the book
-reports.
+per-sample Python loop and no DataLoader. A run whose loss becomes non-finite, or
+grows past ``DIVERGENCE_FACTOR`` times its first value, is recorded as diverged
+instead of raising, because divergence is a result the book reports.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from torch.nn import functional as F
 from utils.repro import book_seed, device
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+# A run has diverged when its loss is non-finite or exceeds this multiple of its first loss:
+# cross-entropy grows without bound once weights explode, long before it overflows.
+DIVERGENCE_FACTOR = 1000.0
 
 
 @dataclass
@@ -118,10 +121,13 @@ def train_stacked(
     generators = [torch.Generator().manual_seed(int(seed)) for seed in batch_seeds]
     losses = np.full((steps, len(learning_rates)), np.nan)
     alive = torch.ones(len(learning_rates), dtype=torch.bool)
+    limit = None
     for step in range(steps):
         index = _batch_indices(generators, len(features), batch_size).to(features.device)
         per_model = _per_model_loss(model(features[index]), labels[index])
-        alive &= torch.isfinite(per_model.detach()).cpu()
+        current = per_model.detach().cpu()
+        limit = DIVERGENCE_FACTOR * current if limit is None else limit
+        alive &= torch.isfinite(current) & (current <= limit)
         losses[step, alive.numpy()] = per_model.detach().cpu().numpy()[alive.numpy()]
         if not alive.any():
             break
@@ -217,7 +223,8 @@ def train(
     """Train a classifier (inputs (n, d) -> logits (n, classes)) with cross-entropy on in-memory tensors.
 
     Mini-batches are drawn with a generator seeded by ``seed`` (default ``BOOK_SEED``).
-    Training stops at the first non-finite loss and the history says ``diverged=True``.
+    Training stops when the loss becomes non-finite or exceeds ``DIVERGENCE_FACTOR`` times
+    its first value, and the history then says ``diverged=True``.
 
     >>> net = nn.Linear(2, 2); X = np.array([[0.0, 1.0], [1.0, 0.0]]); y = np.array([0, 1])
     >>> train(net, X, y, lr=0.1, steps=50, batch_size=2).final_loss < 0.3
@@ -235,7 +242,7 @@ def train(
     for step in range(steps):
         index = _batch_indices([generator], len(features), batch_size)[0].to(target_device)
         loss = F.cross_entropy(model(features[index]), labels[index])
-        if not torch.isfinite(loss):
+        if not torch.isfinite(loss) or (step > 0 and loss.item() > DIVERGENCE_FACTOR * losses[0]):
             return History(losses=losses, diverged=True)
         losses[step] = loss.item()
         opt.zero_grad(set_to_none=True)

@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from utils import training
+
+
+def _blobs(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    features = rng.normal(size=(n, 2)) + 3.0 * labels[:, None]
+    return features, labels
+
+
+def test_train_learns_a_separable_problem_and_is_repeatable():
+    features, labels = _blobs()
+    results = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = nn.Linear(2, 2)
+        history = training.train(model, features, labels, optimizer="sgd", lr=0.1, steps=100, batch_size=32, seed=1)
+        results.append(history.losses)
+    assert np.array_equal(results[0], results[1])
+    assert not history.diverged and history.final_loss < 0.3
+    assert training.accuracy(model, features, labels) > 0.95
+
+
+def test_train_records_divergence_instead_of_raising():
+    features, labels = _blobs()
+    history = training.train(nn.Linear(2, 2), features * 1e6, labels, optimizer="sgd", lr=1e6, steps=50, batch_size=32)
+    assert history.diverged
+    assert np.isnan(history.losses[-1])
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [({"optimizer": "rmsprop"}, ValueError), ({"lr": -1.0}, ValueError), ({"lr": float("nan")}, ValueError),
+     ({"steps": 0}, ValueError), ({"batch_size": 0}, ValueError)],
+)
+def test_train_rejects_bad_settings(kwargs, error):
+    features, labels = _blobs()
+    with pytest.raises(error):
+        training.train(nn.Linear(2, 2), features, labels, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "features, labels, error",
+    [(np.ones(4), np.zeros(4, dtype=int), ValueError), (np.ones((4, 2)), np.zeros(3, dtype=int), ValueError),
+     (np.ones((4, 2)), np.zeros(4), TypeError), (np.full((4, 2), np.nan), np.zeros(4, dtype=int), ValueError)],
+)
+def test_train_rejects_bad_data(features, labels, error):
+    with pytest.raises(error):
+        training.train(nn.Linear(2, 2), features, labels)
+
+
+def test_stacked_models_match_separately_trained_ones():
+    """A stacked run must be exactly the same computation as training each model on its own."""
+    features, labels = _blobs()
+    x, y = torch.tensor(features, dtype=torch.float32), torch.tensor(labels)
+    stacked = training.StackedMLP([3, 4], 2, 5, 2)
+    history = training.train_stacked(stacked, x, y, "adam", [0.01, 0.1], [7, 8], steps=20, batch_size=16)
+    for index, (seed, lr, batch_seed) in enumerate([(3, 0.01, 7), (4, 0.1, 8)]):
+        single = training.StackedMLP([seed], 2, 5, 2)
+        single_history = training.train_stacked(single, x, y, "adam", [lr], [batch_seed], steps=20, batch_size=16)
+        assert np.allclose(history.losses[:, index], single_history.losses[:, 0], rtol=1e-5)
+
+
+def test_sweep_returns_tidy_records_and_curves():
+    features, labels = _blobs()
+    result = training.sweep({"a": (features, labels, features, labels), "b": (features / 10, labels, features / 10, labels)},
+                            ["sgd", "adam"], [0.01, 0.1, 1.0], seeds=[0, 1], steps=30, batch_size=32, n_hidden=4)
+    assert len(result.records) == 2 * 2 * 3 * 2
+    assert set(result.records.columns) >= {"preprocessing", "optimizer", "lr", "seed", "final_loss", "test_accuracy", "diverged"}
+    assert result.curves[("a", "sgd")].shape == (30, 3, 2)
+    assert result.records["test_accuracy"].max() > 0.9
+
+
+def test_sweep_marks_diverged_runs():
+    features, labels = _blobs()
+    result = training.sweep({"huge": (features * 1e4, labels, features * 1e4, labels)}, ["sgd"], [1e-3, 1e3],
+                            seeds=[0], steps=30, batch_size=32, n_hidden=4)
+    by_lr = result.records.set_index("lr")
+    assert by_lr.loc[1e3, "diverged"] and np.isnan(by_lr.loc[1e3, "test_accuracy"])
+    with pytest.raises(ValueError):
+        training.sweep({}, ["sgd"], [0.1])
+    with pytest.raises(ValueError):
+        training.sweep({"a": (features, labels, features, labels)}, ["sgd"], [])
