@@ -145,3 +145,28 @@ def test_input_gradients_are_in_original_units():
         analysis.input_gradients(layer, [[1.0, 0.0]], target=[0, 1])
     with pytest.raises(ValueError):
         analysis.input_gradients(layer, [[np.inf, 0.0]])
+
+
+def test_finite_differences_match_gradients_for_a_linear_model():
+    import torch
+
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(3, 4).double()
+    raw = np.random.default_rng(0).normal(size=(5, 3)) * [1.0, 100.0, 0.01]
+    mean, std = raw.mean(0), raw.std(0)
+    changes = analysis.finite_difference_sensitivity(layer, raw, lambda x: (x - mean) / std, step=0.5, chunk=2)
+    gradients = analysis.input_gradients(layer, (raw - mean) / std, scale=std)
+    assert changes.shape == (5, 3)
+    assert np.allclose(changes, gradients, rtol=1e-9)
+
+
+def test_finite_differences_reject_bad_input():
+    import torch
+
+    layer = torch.nn.Linear(2, 2)
+    with pytest.raises(ValueError):
+        analysis.finite_difference_sensitivity(layer, [[0.0, 1.0]], lambda x: x, step=0.0)
+    with pytest.raises(TypeError):
+        analysis.finite_difference_sensitivity(layer, [[0.0, 1.0]], "not callable")
+    with pytest.raises(ValueError, match="NaN"):
+        analysis.finite_difference_sensitivity(layer, [[np.nan, 1.0]], lambda x: x)

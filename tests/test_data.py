@@ -79,3 +79,20 @@ def test_split_is_stratified_and_seeded(monkeypatch):
 def test_split_rejects_bad_input(features, target, test_size, error):
     with pytest.raises(error):
         data.split(features, target, test_size=test_size)
+
+
+def test_make_multiscale_puts_the_signal_in_a_tiny_column():
+    features, labels = data.make_multiscale(2000, signal_range=1e-3, noise_range=1e3, n_noise=3, label_noise=0.0, seed=1)
+    assert features.shape == (2000, 4)
+    assert features[:, 0].max() <= 1e-3 and features[:, 1:].max() > 900
+    assert np.array_equal(labels, (features[:, 0] > 5e-4).astype(int))
+    again, _ = data.make_multiscale(2000, n_noise=3, label_noise=0.0, seed=1)
+    assert np.array_equal(features, again)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"n_samples": 1}, {"n_noise": -1}, {"signal_range": 0.0}, {"noise_range": np.inf}, {"label_noise": 0.5}]
+)
+def test_make_multiscale_rejects_bad_settings(kwargs):
+    with pytest.raises(ValueError):
+        data.make_multiscale(**kwargs)

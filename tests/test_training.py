@@ -86,3 +86,16 @@ def test_sweep_marks_diverged_runs():
         training.sweep({}, ["sgd"], [0.1])
     with pytest.raises(ValueError):
         training.sweep({"a": (features, labels, features, labels)}, ["sgd"], [])
+
+
+def test_train_many_members_are_ordinary_modules():
+    features, labels = _blobs()
+    model, history = training.train_many(features, labels, "adam", [0.05, 0.05], [0, 1], n_hidden=4, steps=60, batch_size=32)
+    member = model.member(1)
+    with torch.no_grad():
+        stacked_logits = model(torch.tensor(features, dtype=torch.float32).expand(2, -1, -1))[1]
+        member_logits = member(torch.tensor(features, dtype=torch.float32))
+    assert torch.allclose(stacked_logits, member_logits, atol=1e-6)
+    assert training.accuracy(member, features, labels) > 0.9
+    with pytest.raises(ValueError):
+        training.train_many(features, labels, "adam", [0.1], [0, 1])

@@ -224,3 +224,47 @@ def gd_iterations_to_tol(
         if not active.any():
             break
     return counts
+
+
+def finite_difference_sensitivity(
+    model: "torch.nn.Module", raw_inputs: object, transform, step: float = 1.0, chunk: int = 64
+) -> np.ndarray:
+    """Change of the predicted class's logit when each raw input feature moves by ``step`` (raw units).
+
+    ``transform`` maps raw inputs (n, d) to what the model receives (``lambda x: x / 255``,
+    ``scaler.transform``, ...). Returns an (n, d) array of ``(logit(x + step e_j) - logit(x)) / step``
+    for the class the model predicts at ``x``: the sensitivity to one unit of the data's
+    own resolution (one pixel level for 8-bit images), whatever the preprocessing.
+
+    >>> import torch
+    >>> layer = torch.nn.Linear(2, 2, bias=False)
+    >>> _ = layer.weight.data.copy_(torch.tensor([[1.0, 0.0], [0.0, 3.0]]))
+    >>> finite_difference_sensitivity(layer, [[0.0, 1.0]], lambda x: x / 10).round(6).tolist()
+    [[0.0, 0.3]]
+    """
+    import torch
+
+    raw = as_float_matrix(raw_inputs, "raw_inputs")
+    if not np.isfinite(step) or step == 0:
+        raise ValueError(f"step must be finite and non-zero, got {step}")
+    if not callable(transform):
+        raise TypeError("transform must be a callable mapping raw inputs to model inputs")
+    dtype = next(model.parameters()).dtype
+
+    def logits(batch: np.ndarray) -> torch.Tensor:
+        with torch.no_grad():
+            return model(torch.as_tensor(np.asarray(transform(batch)), dtype=dtype))
+
+    base = logits(raw)
+    predicted = base.argmax(dim=1)
+    base_chosen = base.gather(1, predicted[:, None])[:, 0].double().numpy()
+    n, d = raw.shape
+    changes = np.empty((n, d))
+    for start in range(0, d, chunk):  # bounded memory: chunk * n perturbed copies at a time
+        features = np.arange(start, min(start + chunk, d))
+        perturbed = np.repeat(raw[None], len(features), axis=0)
+        perturbed[np.arange(len(features)), :, features] += step
+        out = logits(perturbed.reshape(-1, d)).reshape(len(features), n, -1)
+        chosen = out.gather(2, predicted[None, :, None].expand(len(features), n, 1))[..., 0].double().numpy()
+        changes[:, features] = ((chosen - base_chosen) / step).T
+    return changes

@@ -119,3 +119,40 @@ def scale_to_unit_interval(image: np.ndarray) -> np.ndarray:
             "a float image carries no bit depth, so its scale must be known from its source"
         )
     return image.astype(np.float64) / np.iinfo(image.dtype).max
+
+
+def make_multiscale(
+    n_samples: int = 1000,
+    signal_range: float = 1e-3,
+    noise_range: float = 1e3,
+    n_noise: int = 1,
+    label_noise: float = 0.05,
+    seed: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic classification data whose only informative feature has a tiny range.
+
+    Column 0 is the signal: uniform on ``[0, signal_range]``, and the label is 1
+    when it is above the middle of that range (then a fraction ``label_noise`` of
+    labels is flipped). Columns 1.. are pure noise, uniform on ``[0, noise_range]``.
+    Swap the ranges to make the *noise* the small feature.
+
+    >>> X, y = make_multiscale(100, seed=0)
+    >>> X.shape, float(X[:, 0].max()) <= 1e-3, sorted(set(y.tolist()))
+    ((100, 2), True, [0, 1])
+    """
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
+        raise ValueError(f"n_samples must be an int >= 2, got {n_samples!r}")
+    if isinstance(n_noise, bool) or not isinstance(n_noise, (int, np.integer)) or n_noise < 0:
+        raise ValueError(f"n_noise must be a non-negative int, got {n_noise!r}")
+    for name, value in (("signal_range", signal_range), ("noise_range", noise_range)):
+        if not np.isfinite(value) or value <= 0:
+            raise ValueError(f"{name} must be positive and finite, got {value}")
+    if not 0 <= label_noise < 0.5:
+        raise ValueError(f"label_noise must be in [0, 0.5), got {label_noise}")
+    generator = np.random.default_rng([book_seed() if seed is None else seed, 7])
+    signal = generator.uniform(0, signal_range, n_samples)
+    labels = (signal > signal_range / 2).astype(np.int64)
+    flip = generator.random(n_samples) < label_noise
+    labels[flip] = 1 - labels[flip]
+    noise = generator.uniform(0, noise_range, (n_samples, n_noise))
+    return np.column_stack([signal, noise]), labels

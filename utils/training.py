@@ -85,6 +85,11 @@ class StackedMLP(nn.Module):
             torch.manual_seed(int(seed))  # the same seed gives the same initial network at every lr
             self.models.append(nn.Sequential(nn.Linear(n_inputs, n_hidden), nn.Linear(n_hidden, n_outputs)))
 
+    def member(self, index: int) -> nn.Sequential:
+        """Model ``index`` as an ordinary ``nn.Sequential`` (sharing its parameters), for analysis tools."""
+        first, second = self.models[index]
+        return nn.Sequential(first, nn.ReLU() if self.activation is torch.relu else nn.Tanh(), second)
+
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """``inputs`` (n_models, batch, n_inputs) -> logits (n_models, batch, n_outputs)."""
         first = torch.stack([m[0].weight.T for m in self.models]), torch.stack([m[0].bias for m in self.models])
@@ -143,6 +148,39 @@ def stacked_accuracy(model: StackedMLP, features: torch.Tensor, labels: torch.Te
     """Accuracy of every model on the same data (NaN logits count as wrong)."""
     logits = model(features.expand(len(model.models), *features.shape))
     return (logits.argmax(dim=2) == labels).float().mean(dim=1).cpu().numpy()
+
+
+def train_many(
+    features: object,
+    labels: object,
+    optimizer: str,
+    learning_rates: Sequence[float],
+    seeds: Sequence[int],
+    *,
+    n_hidden: int = 32,
+    steps: int = 200,
+    batch_size: int = 128,
+    activation: str = "relu",
+    weight_decay: float = 0.0,
+) -> tuple[StackedMLP, History]:
+    """Train one MLP per (learning rate, seed) pair, all together; model ``i`` uses
+    ``learning_rates[i]`` and ``seeds[i]`` (initial weights and mini-batch order).
+
+    >>> X = np.random.default_rng(0).normal(size=(64, 2)); y = (X[:, 0] > 0).astype(int)
+    >>> model, history = train_many(X, y, "adam", [0.01, 0.01], [0, 1], steps=50, batch_size=16)
+    >>> history.losses.shape
+    (50, 2)
+    """
+    if len(learning_rates) != len(seeds) or len(seeds) == 0:
+        raise ValueError("need one seed per learning rate, and at least one of each")
+    features, labels = _as_tensors(features, labels)
+    features, labels = features.to(device()), labels.to(device())
+    n_classes = int(labels.max()) + 1
+    model = StackedMLP(list(seeds), features.shape[1], n_hidden, n_classes, activation).to(device())
+    history = train_stacked(
+        model, features, labels, optimizer, list(learning_rates), list(seeds), steps, batch_size, weight_decay
+    )
+    return model, history
 
 
 @dataclass
