@@ -34,11 +34,14 @@ def glue_figure(name: str, figure: object) -> bytes:
 
     The PNG is rendered here rather than by IPython's display hooks, which
     produce only text under a non-interactive backend (``MPLBACKEND=agg``).
-    The notebook still shows the figure inline in JupyterLab.
+    The same PNG is shown as the cell's output (so JupyterLab readers see the
+    figure; the book hides that cell's output and shows the captioned glue), and
+    the figure is closed, so it is rendered once, not twice.
     """
     import io
 
-    from IPython.display import Image
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
     from matplotlib.figure import Figure
     from myst_nb import glue
 
@@ -48,4 +51,6 @@ def glue_figure(name: str, figure: object) -> bytes:
     figure.savefig(buffer, format="png")  # dpi and bbox come from the book style (savefig.*)
     png = buffer.getvalue()
     glue(name, Image(data=png, format="png"), display=False)
+    display(Image(data=png, format="png"))
+    plt.close(figure)
     return png
