@@ -92,3 +92,45 @@ def test_every_chapter_is_in_the_table_of_contents():
     toc = _toc_files()
     for path in CHAPTERS:
         assert f"chapters/{path.stem}" in toc, f"{path.name} is not in _toc.yml"
+
+
+CROSS_GLUE = re.compile(r"\{glue:text\}`([\w/.-]+\.ipynb)::([A-Za-z0-9_]+):[^`]+`")
+
+
+def test_cross_page_numbers_exist_in_their_notebooks():
+    pages = [path for path in ROOT.glob("*.md") if path.name != "README.md"]
+    references = [(page, *match) for page in pages for match in CROSS_GLUE.findall(page.read_text())]
+    assert references, "the thread page should quote computed numbers"
+    for page, notebook_path, key in references:
+        notebook = nbformat.read(ROOT / notebook_path, as_version=4)
+        code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+        assert key in set(GLUED.findall(code)), f"{page.name} quotes {notebook_path}::{key}, which is never glued"
+
+
+def test_exercise_index_lists_every_exercise():
+    index = (ROOT / "exercises.md").read_text()
+    for path in CHAPTERS:
+        notebook = nbformat.read(path, as_version=4)
+        prose = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+        for label in re.findall(r"```\{exercise-start\}\n:label: (\S+)", prose):
+            assert f"{{ref}}`{label}`" in index, f"exercise {label} missing from exercises.md"
+
+
+def _reading_minutes(path) -> int:
+    notebook = nbformat.read(path, as_version=4)
+    words = len(re.findall(r"[A-Za-z]+", " ".join(c.source for c in notebook.cells if c.cell_type == "markdown")))
+    visible_code = [c for c in notebook.cells if c.cell_type == "code" and "remove-cell" not in c.metadata.get("tags", [])]
+    lines = sum(len(c.source.splitlines()) for c in visible_code)
+    return int(5 * round((words / 200 + lines / 15) / 5))
+
+
+def test_instructor_reading_times_match_the_chapters():
+    page = (ROOT / "for-instructors.md").read_text()
+    rows = {match[0]: int(match[1]) for match in re.findall(r"\{ref\}`(ch-[a-z-]+)` \|[^|]+\| (\d+) min", page)}
+    labels = {}
+    for path in CHAPTERS:
+        first = nbformat.read(path, as_version=4).cells[0].source
+        labels[path] = re.match(r"\((ch-[a-z-]+)\)=", first).group(1)
+    assert set(rows) == set(labels.values()), "for-instructors.md must list every chapter"
+    for path, label in labels.items():
+        assert rows[label] == _reading_minutes(path), f"{label}: page says {rows[label]} min, chapter needs {_reading_minutes(path)}"

@@ -99,3 +99,26 @@ def test_train_many_members_are_ordinary_modules():
     assert training.accuracy(member, features, labels) > 0.9
     with pytest.raises(ValueError):
         training.train_many(features, labels, "adam", [0.1], [0, 1])
+
+
+@pytest.mark.parametrize("input_norm", ["batch", "layer"])
+def test_stacked_input_norm_keeps_models_independent(input_norm):
+    features, labels = _blobs()
+    x, y = torch.tensor(features * 100 + 50, dtype=torch.float32), torch.tensor(labels)
+    stacked = training.StackedMLP([3, 4], 2, 5, 2, input_norm=input_norm)
+    history = training.train_stacked(stacked, x, y, "sgd", [0.01, 0.3], [7, 8], steps=15, batch_size=16)
+    single = training.StackedMLP([4], 2, 5, 2, input_norm=input_norm)
+    single_history = training.train_stacked(single, x, y, "sgd", [0.3], [8], steps=15, batch_size=16)
+    assert np.allclose(history.losses[:, 1], single_history.losses[:, 0], rtol=1e-4)
+    with pytest.raises(ValueError):
+        stacked.member(0)
+
+
+def test_sweep_with_batch_norm_learns_raw_inputs():
+    features, labels = _blobs()
+    raw = features * 1000 + 5000
+    result = training.sweep({"raw": (raw, labels, raw, labels)}, ["sgd"], [0.1], seeds=[0], steps=60, batch_size=32,
+                            n_hidden=4, input_norm="batch")
+    assert result.records["test_accuracy"].iloc[0] > 0.9
+    with pytest.raises(ValueError):
+        training.StackedMLP([0], 2, 3, 2, input_norm="group")

@@ -75,11 +75,29 @@ class StackedMLP(nn.Module):
     Initialization matches ``nn.Linear``'s default (uniform in +-1/sqrt(fan_in)).
     """
 
-    def __init__(self, seeds: Sequence[int], n_inputs: int, n_hidden: int, n_outputs: int, activation: str = "relu"):
+    def __init__(
+        self,
+        seeds: Sequence[int],
+        n_inputs: int,
+        n_hidden: int,
+        n_outputs: int,
+        activation: str = "relu",
+        input_norm: str | None = None,
+    ):
         super().__init__()
         if activation not in ("relu", "tanh"):
             raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}")
+        if input_norm not in (None, "batch", "layer"):
+            raise ValueError(f"input_norm must be None, 'batch' or 'layer', got {input_norm!r}")
         self.activation = torch.relu if activation == "relu" else torch.tanh
+        self.n_inputs = n_inputs
+        # BatchNorm1d over n_models * n_inputs channels keeps each model's statistics and affine
+        # parameters separate; LayerNorm normalizes each sample, so it needs no per-model state.
+        self.input_norm = {
+            None: None,
+            "batch": nn.BatchNorm1d(len(seeds) * n_inputs),
+            "layer": nn.LayerNorm(n_inputs, elementwise_affine=False),
+        }[input_norm]
         self.models = nn.ModuleList()
         for seed in seeds:
             torch.manual_seed(int(seed))  # the same seed gives the same initial network at every lr
@@ -87,11 +105,19 @@ class StackedMLP(nn.Module):
 
     def member(self, index: int) -> nn.Sequential:
         """Model ``index`` as an ordinary ``nn.Sequential`` (sharing its parameters), for analysis tools."""
+        if self.input_norm is not None:
+            raise ValueError("members of a model with an input normalization layer cannot be taken apart")
         first, second = self.models[index]
         return nn.Sequential(first, nn.ReLU() if self.activation is torch.relu else nn.Tanh(), second)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """``inputs`` (n_models, batch, n_inputs) -> logits (n_models, batch, n_outputs)."""
+        if isinstance(self.input_norm, nn.BatchNorm1d):
+            n_models, batch, width = inputs.shape
+            flat = inputs.permute(1, 0, 2).reshape(batch, n_models * width)
+            inputs = self.input_norm(flat).reshape(batch, n_models, width).permute(1, 0, 2)
+        elif self.input_norm is not None:
+            inputs = self.input_norm(inputs)
         first = torch.stack([m[0].weight.T for m in self.models]), torch.stack([m[0].bias for m in self.models])
         second = torch.stack([m[1].weight.T for m in self.models]), torch.stack([m[1].bias for m in self.models])
         hidden = self.activation(torch.baddbmm(first[1][:, None, :], inputs, first[0]))
@@ -124,6 +150,7 @@ def train_stacked(
     groups = [{"params": m.parameters(), "lr": float(lr)} for m, lr in zip(model.models, learning_rates)]
     opt = OPTIMIZERS[optimizer](groups, weight_decay=weight_decay)
     generators = [torch.Generator().manual_seed(int(seed)) for seed in batch_seeds]
+    model.train()
     losses = np.full((steps, len(learning_rates)), np.nan)
     alive = torch.ones(len(learning_rates), dtype=torch.bool)
     limit = None
@@ -201,12 +228,15 @@ def sweep(
     steps: int = 200,
     batch_size: int = 128,
     activation: str = "relu",
+    input_norm: str | None = None,
 ) -> SweepResult:
     """Train one-hidden-layer MLPs for every preprocessing x optimizer x learning rate x seed.
 
     ``datasets`` maps a preprocessing name to ``(X_train, y_train, X_test, y_test)``.
     All learning rates and seeds of one (preprocessing, optimizer) pair train
     together in one ``StackedMLP``. ``seeds=None`` uses ``BOOK_SEED`` + 0, 1, 2.
+    ``input_norm`` puts a ``BatchNorm1d`` (``"batch"``) or ``LayerNorm`` (``"layer"``)
+    in front of every network.
 
     >>> rng = np.random.default_rng(0); X = rng.normal(size=(64, 3)); y = (X[:, 0] > 0).astype(int)
     >>> result = sweep({"raw": (X, y, X, y)}, ["sgd"], [0.1, 1.0], seeds=[0], steps=5, batch_size=16)
@@ -225,10 +255,12 @@ def sweep(
         n_classes = int(max(y_train.max(), y_test.max())) + 1
         grid = [(lr, seed) for lr in learning_rates for seed in seeds]
         for optimizer in optimizers:
-            model = StackedMLP([s for _, s in grid], x_train.shape[1], n_hidden, n_classes, activation).to(device())
+            model = StackedMLP([s for _, s in grid], x_train.shape[1], n_hidden, n_classes, activation, input_norm)
+            model = model.to(device())
             history = train_stacked(
                 model, x_train, y_train, optimizer, [lr for lr, _ in grid], [s for _, s in grid], steps, batch_size
             )
+            model.eval()  # BatchNorm: use the running statistics, as a deployed model would
             accuracy = stacked_accuracy(model, x_test, y_test)
             final = history.final_loss
             for run, (lr, seed) in enumerate(grid):
