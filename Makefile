@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed
 # Plots render off-screen everywhere; notebooks need no display.
 export MPLBACKEND := agg
 
-.PHONY: help setup book test lab clean
+.PHONY: help setup book test bench lab clean
 
 help:
 	@echo "make book   build the site into _build/html (executes notebooks, cached)"
 	@echo "make test   unit tests, notebook hygiene, every chapter under nbval, strict build checks"
+	@echo "make bench  time every notebook cold, a no-change rebuild and the test suite"
 	@echo "make lab    open the chapters in JupyterLab"
 	@echo "make clean  remove build outputs (keeps .venv)"
 
@@ -29,6 +30,9 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests utils chapters --doctest-modules --nbval-lax --nbval-current-env -p no:cacheprovider --durations=10
+
+bench: $(STAMP)
+	$(BIN)/python tests/bench.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters
