@@ -52,6 +52,15 @@ def test_built_pages_contain_computed_numbers(strict_build):
     assert "<img" in words and 'alt="Eight histograms' in words
 
 
+def test_rebuild_with_nothing_changed_executes_nothing(strict_build):
+    """make book relies on the execution cache: a second build must not run any notebook."""
+    assert strict_build.returncode == 0
+    again = _build(ROOT)
+    log = again.stdout + again.stderr
+    assert again.returncode == 0, log[-2000:]
+    assert "Executing notebook" not in log, "a rebuild with nothing changed re-executed a notebook"
+
+
 def test_failing_notebook_fails_the_build(tmp_path):
     """Proves that nb_execution_raise_on_error in _config.yml takes effect (jupyter-book 1 exits 0 otherwise)."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text())

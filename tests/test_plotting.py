@@ -83,3 +83,13 @@ def test_quadratic_contours_centre_on_the_optimum():
     assert low < 0.0 and high > 1.0
     with pytest.raises(ValueError):
         plotting.quadratic_contours(ax, np.eye(3), [0.0, 0.0])
+
+
+def test_lr_sweep_by_optimizer_makes_one_panel_per_optimizer():
+    records = _records().assign(optimizer="sgd")
+    records = __import__("pandas").concat([records, records.assign(optimizer="adam")])
+    figure = plotting.lr_sweep_by_optimizer(records, chance=0.1)
+    assert [axis.get_title() for axis in figure.axes] == ["SGD", "Adam"]
+    assert all(any(line.get_linestyle() == ":" for line in axis.get_lines()) for axis in figure.axes)
+    with pytest.raises(ValueError):
+        plotting.lr_sweep_by_optimizer(_records(), chance=0.1)

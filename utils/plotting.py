@@ -140,3 +140,31 @@ def quadratic_contours(
     ax.set_aspect("equal")
     ax.grid(False)
     return ax
+
+
+def lr_sweep_by_optimizer(
+    records: "pd.DataFrame", chance: float, metric: str = "test_accuracy", figsize: tuple[float, float] = (9.0, 3.4)
+) -> plt.Figure:
+    """One ``lr_sweep_plot`` panel per optimizer in ``records`` (shared y axis), with a dotted chance line.
+
+    >>> import pandas as pd
+    >>> runs = pd.DataFrame({"preprocessing": "raw", "optimizer": ["sgd", "adam"], "lr": 0.1, "seed": 0,
+    ...                      "test_accuracy": [0.5, 0.6], "diverged": False})
+    >>> [axis.get_title() for axis in lr_sweep_by_optimizer(runs, chance=0.5).axes]
+    ['SGD', 'Adam']
+    """
+    if "optimizer" not in records.columns:
+        raise ValueError("records lack an 'optimizer' column")
+    names = {"sgd": "SGD", "adam": "Adam"}
+    optimizers = list(dict.fromkeys(records["optimizer"]))
+    fig, axes = plt.subplots(1, len(optimizers), figsize=figsize, sharey=True, squeeze=False)
+    for axis, optimizer in zip(axes[0], optimizers):
+        lr_sweep_plot(records[records["optimizer"] == optimizer], metric=metric, ax=axis)
+        axis.axhline(chance, color="#999999", linestyle=":", linewidth=1)
+        axis.set_title(names.get(optimizer, optimizer))
+    axes[0][0].set_ylabel(metric.replace("_", " "))
+    for axis in axes[0][1:]:
+        axis.set_ylabel("")
+    axes[0][-1].legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
