@@ -136,7 +136,8 @@ def input_gradients(model: "torch.nn.Module", model_inputs: object, scale: objec
     """
     import torch
 
-    inputs = torch.as_tensor(as_float_matrix(model_inputs, "model_inputs"), dtype=next(model.parameters()).dtype)
+    parameter = next(model.parameters())  # the inputs follow the model's dtype and device (CPU or GPU)
+    inputs = torch.as_tensor(as_float_matrix(model_inputs, "model_inputs"), dtype=parameter.dtype, device=parameter.device)
     scale = np.broadcast_to(as_float_vector(np.atleast_1d(scale), "scale"), (inputs.shape[1],))
     if (scale == 0).any():
         raise ValueError("scale contains 0")
@@ -144,7 +145,7 @@ def input_gradients(model: "torch.nn.Module", model_inputs: object, scale: objec
     outputs = model(inputs)
     if outputs.ndim != 2:
         raise ValueError(f"the model must return (samples, outputs), got shape {tuple(outputs.shape)}")
-    chosen = outputs.argmax(dim=1) if target is None else torch.as_tensor(np.asarray(target)).long()
+    chosen = outputs.argmax(dim=1) if target is None else torch.as_tensor(np.asarray(target), device=inputs.device).long()
     if chosen.shape != (len(inputs),):
         raise ValueError(f"target must hold one class per sample ({len(inputs)}), got shape {tuple(chosen.shape)}")
     selected = outputs.gather(1, chosen[:, None]).sum()
@@ -249,11 +250,12 @@ def finite_difference_sensitivity(
         raise ValueError(f"step must be finite and non-zero, got {step}")
     if not callable(transform):
         raise TypeError("transform must be a callable mapping raw inputs to model inputs")
-    dtype = next(model.parameters()).dtype
+    parameter = next(model.parameters())  # follow the model's dtype and device (CPU or GPU)
 
     def logits(batch: np.ndarray) -> torch.Tensor:
         with torch.no_grad():
-            return model(torch.as_tensor(np.asarray(transform(batch)), dtype=dtype))
+            inputs = torch.as_tensor(np.asarray(transform(batch)), dtype=parameter.dtype, device=parameter.device)
+            return model(inputs).cpu()
 
     base = logits(raw)
     predicted = base.argmax(dim=1)

@@ -329,4 +329,6 @@ def accuracy(model: nn.Module, features: object, labels: object) -> float:
     0.5
     """
     features, labels = _as_tensors(features, labels)
-    return float((model(features).argmax(dim=1) == labels).float().mean())
+    target_device = next(iter(model.parameters()), torch.empty(0)).device  # a GPU model gets GPU inputs
+    predicted = model(features.to(target_device)).argmax(dim=1).cpu()
+    return float((predicted == labels).float().mean())
