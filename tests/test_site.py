@@ -143,6 +143,7 @@ def test_page_loads_offline_without_errors(browser, server, name):
         for image in images:
             assert image["ok"], f"{name}: image did not load: {image['src']}"
             assert image["alt"], f"{name}: image without alt text: {image['src']}"
+            assert not image["alt"].lower().endswith((".png", ".svg", ".jpg")), f"{name}: alt text is a file name: {image['alt']}"
         if page.locator(".math").count() > 0:  # the page has math for MathJax to render
             page.wait_for_selector("mjx-container", state="attached", timeout=15_000)
             assert page.locator("mjx-container").count() > 0, f"{name}: math not rendered"
