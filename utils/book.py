@@ -29,8 +29,8 @@ def glue_number(name: str, value: object) -> float | int:
     return plain
 
 
-def glue_figure(name: str, figure: object) -> bytes:
-    """Glue a matplotlib figure as a PNG for a ``{glue:figure}`` directive; return the PNG bytes.
+def glue_figure(name: str, figure: object) -> None:
+    """Glue a matplotlib figure as a PNG for a ``{glue:figure}`` directive.
 
     The PNG is rendered here rather than by IPython's display hooks, which
     produce only text under a non-interactive backend (``MPLBACKEND=agg``).
@@ -52,5 +52,4 @@ def glue_figure(name: str, figure: object) -> bytes:
     png = buffer.getvalue()
     glue(name, Image(data=png, format="png"), display=False)
     display(Image(data=png, format="png"))
-    plt.close(figure)
-    return png
+    plt.close(figure)  # returns nothing, so a notebook cell ending here prints no bytes
