@@ -40,3 +40,23 @@ def test_vector_rejects_bad_input():
         as_float_vector([])
     with pytest.raises(ValueError, match="NaN"):
         as_float_vector([np.nan])
+
+
+def test_per_feature_repeats_scalars_and_checks_length():
+    from utils.checks import per_feature
+
+    assert per_feature([1.0, 2.0], 2, "scale").tolist() == [1.0, 2.0]
+    with pytest.raises(ValueError, match="one per feature"):
+        per_feature([1.0, 2.0, 3.0], 2, "scale")
+    with pytest.raises(ValueError, match="contains 0"):
+        per_feature([1.0, 0.0], 2, "scale", nonzero=True)
+
+
+def test_float_array_accepts_any_shape_and_rejects_bad_values():
+    from utils.checks import as_float_array
+
+    assert as_float_array(np.ones((2, 2, 2))).shape == (2, 2, 2)
+    with pytest.raises(ValueError, match="empty"):
+        as_float_array([])
+    with pytest.raises(ValueError, match="NaN"):
+        as_float_array([[np.nan]])

@@ -68,8 +68,8 @@ def test_representable_values_is_the_whole_grid():
 def test_cast_rejects_overflow_and_bad_input():
     with pytest.raises(ValueError, match="overflow"):
         precision.cast([1e6], "float16")
-    with pytest.raises(ValueError, match="NaN"):
-        precision.cast([np.inf], "float32")
+    with pytest.raises(ValueError, match="inf"):
+        precision.cast([np.inf], "float32")  # the error names the problem: inf
     with pytest.raises(TypeError):
         precision.cast(["a"], "float32")
     with pytest.raises(ValueError, match="unknown format"):

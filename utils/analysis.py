@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from utils.checks import as_float_matrix, as_float_vector
+from utils.checks import as_float_matrix, as_float_vector, per_feature
 
 
 def shape_summary(columns: Mapping[str, object]) -> pd.DataFrame:
@@ -109,16 +109,14 @@ def absorb_affine(layer: "torch.nn.Linear", shift: object, scale: object) -> "to
     if not isinstance(layer, torch.nn.Linear):
         raise TypeError(f"layer must be a torch.nn.Linear, got {type(layer).__name__}")
     n_inputs = layer.in_features
-    shift = np.broadcast_to(as_float_vector(np.atleast_1d(shift), "shift"), (n_inputs,))
-    scale = np.broadcast_to(as_float_vector(np.atleast_1d(scale), "scale"), (n_inputs,))
-    if (scale == 0).any():
-        raise ValueError("scale contains 0: that input would be erased, which no layer can undo")
+    shift = per_feature(shift, n_inputs, "shift")
+    scale = per_feature(scale, n_inputs, "scale (0 would erase an input, which no layer can undo)", nonzero=True)
     weight = layer.weight.detach().double()
     new = torch.nn.Linear(n_inputs, layer.out_features, bias=True, dtype=layer.weight.dtype)
     with torch.no_grad():
-        new.weight.copy_(weight * torch.from_numpy(scale.copy()))
+        new.weight.copy_(weight * torch.from_numpy(scale))
         bias = layer.bias.detach().double() if layer.bias is not None else torch.zeros(layer.out_features, dtype=torch.float64)
-        new.bias.copy_(bias + weight @ torch.from_numpy(shift.copy()))
+        new.bias.copy_(bias + weight @ torch.from_numpy(shift))
     return new.to(layer.weight.device)
 
 
@@ -138,9 +136,7 @@ def input_gradients(model: "torch.nn.Module", model_inputs: object, scale: objec
 
     parameter = next(model.parameters())  # the inputs follow the model's dtype and device (CPU or GPU)
     inputs = torch.as_tensor(as_float_matrix(model_inputs, "model_inputs"), dtype=parameter.dtype, device=parameter.device)
-    scale = np.broadcast_to(as_float_vector(np.atleast_1d(scale), "scale"), (inputs.shape[1],))
-    if (scale == 0).any():
-        raise ValueError("scale contains 0")
+    scale = per_feature(scale, inputs.shape[1], "scale", nonzero=True)
     inputs.requires_grad_(True)
     outputs = model(inputs)
     if outputs.ndim != 2:

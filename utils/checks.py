@@ -44,6 +44,33 @@ def as_float_vector(values: object, name: str = "x") -> np.ndarray:
     return array
 
 
+def as_float_array(values: object, name: str = "values") -> np.ndarray:
+    """Return ``values`` (any shape) as a finite, non-empty float64 array, or raise a clear error.
+
+    >>> as_float_array([[1, 2]]).dtype
+    dtype('float64')
+    """
+    array = _as_numeric_array(values, name)
+    if array.size == 0:
+        raise ValueError(f"{name} is empty")
+    _reject_non_finite(array, name)
+    return array
+
+
+def per_feature(values: object, n_features: int, name: str, nonzero: bool = False) -> np.ndarray:
+    """One finite value per feature: a scalar is repeated, a vector must have ``n_features`` entries.
+
+    >>> per_feature(2.0, 3, "scale").tolist()
+    [2.0, 2.0, 2.0]
+    """
+    vector = as_float_vector(np.atleast_1d(values), name)
+    if vector.size not in (1, n_features):
+        raise ValueError(f"{name} must be a scalar or have {n_features} entries (one per feature), got {vector.size}")
+    if nonzero and (vector == 0).any():
+        raise ValueError(f"{name} contains 0")
+    return np.broadcast_to(vector, (n_features,)).copy()
+
+
 def _as_numeric_array(values: object, name: str) -> np.ndarray:
     array = np.asarray(values)
     if array.dtype == bool or not (np.issubdtype(array.dtype, np.number)):

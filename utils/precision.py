@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from utils.checks import as_float_vector
+from utils.checks import as_float_array, as_float_vector
 
 FORMATS: dict[str, torch.dtype] = {
     "float32": torch.float32,
@@ -23,25 +23,13 @@ def _torch_dtype(dtype: str) -> torch.dtype:
     return FORMATS[dtype]
 
 
-def _finite(values: object, name: str = "values") -> np.ndarray:
-    array = np.asarray(values)
-    if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
-        raise TypeError(f"{name} must be numeric, got dtype {array.dtype}")
-    array = array.astype(np.float64)
-    if array.size == 0:
-        raise ValueError(f"{name} is empty")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} contains NaN or inf")
-    return array
-
-
 def cast(values: object, dtype: str) -> np.ndarray:
     """Round ``values`` to the nearest number of format ``dtype``; return them as float64 again.
 
     >>> cast([1.0 + 2**-12], "float16").tolist()
     [1.0]
     """
-    array = _finite(values)
+    array = as_float_array(values)
     stored = torch.from_numpy(array).to(_torch_dtype(dtype))
     if torch.isinf(stored).any():
         raise ValueError(f"values overflow {dtype} (largest finite value {torch.finfo(_torch_dtype(dtype)).max:g})")
@@ -70,7 +58,7 @@ def round_trip_is_exact(pixels: np.ndarray, shift: object, scale: object, dtype:
     pixels = np.asarray(pixels)
     if not np.issubdtype(pixels.dtype, np.integer):
         raise TypeError(f"pixels must have an integer dtype, got {pixels.dtype}")
-    shift, scale = _finite(shift, "shift"), _finite(scale, "scale")
+    shift, scale = as_float_array(shift, "shift"), as_float_array(scale, "scale")
     if (scale == 0).any():
         raise ValueError("scale contains 0: a constant pixel needs scale 1 (as StandardScaler uses)")
     stored = cast((pixels - shift) / scale, dtype)
