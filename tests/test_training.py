@@ -123,3 +123,13 @@ def test_sweep_with_batch_norm_learns_raw_inputs():
     assert result.records["test_accuracy"].iloc[0] > 0.9
     with pytest.raises(ValueError):
         training.StackedMLP([0], 2, 3, 2, input_norm="group")
+
+
+def test_sweep_members_are_the_trained_runs():
+    features, labels = _blobs()
+    result = training.sweep({"a": (features, labels, features, labels)}, ["adam"], [0.01, 0.1], seeds=[3, 4],
+                            steps=30, batch_size=32, n_hidden=4)
+    row = result.records.set_index(["lr", "seed"]).loc[(0.1, 4)]
+    assert training.accuracy(result.member("a", "adam", 0.1, 4), features, labels) == pytest.approx(row["test_accuracy"])
+    with pytest.raises(ValueError):
+        result.member("a", "adam", 0.5, 4)

@@ -212,10 +212,20 @@ def train_many(
 
 @dataclass
 class SweepResult:
-    """Tidy records (one row per run) and loss curves keyed by (preprocessing, optimizer)."""
+    """Tidy records (one row per run), loss curves and the trained models, keyed by (preprocessing, optimizer)."""
 
     records: pd.DataFrame
     curves: dict[tuple[str, str], np.ndarray]  # (steps, len(learning_rates), len(seeds))
+    models: dict[tuple[str, str], StackedMLP]  # model i trained at grid[i] = (lr, seed), lr-major
+    learning_rates: list[float]
+    seeds: list[int]
+
+    def member(self, preprocessing: str, optimizer: str, lr: float, seed: int) -> nn.Sequential:
+        """The trained network of one run, so analyses reuse it instead of training it again."""
+        matches = [i for i, value in enumerate(self.learning_rates) if np.isclose(value, lr)]
+        if not matches or seed not in self.seeds:
+            raise ValueError(f"no run at lr={lr}, seed={seed} in this sweep")
+        return self.models[(preprocessing, optimizer)].member(matches[0] * len(self.seeds) + self.seeds.index(seed))
 
 
 def sweep(
@@ -247,7 +257,7 @@ def sweep(
     if not datasets or not optimizers or not seeds:
         raise ValueError("datasets, optimizers and seeds must be non-empty")
     _check_schedule(learning_rates, steps, batch_size)
-    records, curves = [], {}
+    records, curves, models = [], {}, {}
     for name, (x_train, y_train, x_test, y_test) in datasets.items():
         x_train, y_train = _as_tensors(x_train, y_train)
         x_test, y_test = _as_tensors(x_test, y_test)
@@ -278,7 +288,8 @@ def sweep(
                     }
                 )
             curves[(name, optimizer)] = history.losses.reshape(steps, len(learning_rates), len(seeds))
-    return SweepResult(records=pd.DataFrame.from_records(records), curves=curves)
+            models[(name, optimizer)] = model
+    return SweepResult(pd.DataFrame.from_records(records), curves, models, [float(lr) for lr in learning_rates], seeds)
 
 
 def train(
