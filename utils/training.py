@@ -19,7 +19,12 @@ from torch.nn import functional as F
 
 from utils.repro import book_seed, device
 
-OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+# "momentum" is SGD with heavy-ball momentum 0.9, the form of SGD practitioners actually use.
+OPTIMIZERS = {
+    "sgd": torch.optim.SGD,
+    "momentum": lambda groups, **kwargs: torch.optim.SGD(groups, momentum=0.9, **kwargs),
+    "adam": torch.optim.Adam,
+}
 # A run has diverged when its loss is non-finite or exceeds this multiple of its first loss:
 # cross-entropy grows without bound once weights explode, long before it overflows.
 DIVERGENCE_FACTOR = 1000.0
@@ -68,11 +73,15 @@ def _batch_indices(generators: list[torch.Generator], n_samples: int, batch_size
 
 
 class StackedMLP(nn.Module):
-    """``n_models`` independent one-hidden-layer MLPs evaluated together with batched matmuls.
+    """``n_models`` independent MLPs (``hidden_layers`` hidden layers of ``n_hidden`` units) evaluated
+    together with batched matmuls.
 
     Each model keeps its own parameter tensors, so an optimizer can give each a
     different learning rate through parameter groups; ``forward`` stacks them.
-    Initialization matches ``nn.Linear``'s default (uniform in +-1/sqrt(fan_in)).
+    Initialization matches ``nn.Linear``'s default (kaiming_uniform with a = sqrt(5): weights
+    uniform in +-1/sqrt(fan_in), variance 1/(3 fan_in)); ``first_layer_init_scale`` then
+    multiplies the first layer's initial weights, e.g. 1/255 gives raw 0-255 inputs the
+    starting function of a network built for inputs divided by 255.
     """
 
     def __init__(
@@ -83,12 +92,18 @@ class StackedMLP(nn.Module):
         n_outputs: int,
         activation: str = "relu",
         input_norm: str | None = None,
+        hidden_layers: int = 1,
+        first_layer_init_scale: float = 1.0,
     ):
         super().__init__()
         if activation not in ("relu", "tanh"):
             raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}")
         if input_norm not in (None, "batch", "layer"):
             raise ValueError(f"input_norm must be None, 'batch' or 'layer', got {input_norm!r}")
+        if isinstance(hidden_layers, bool) or not isinstance(hidden_layers, int) or hidden_layers < 1:
+            raise ValueError(f"hidden_layers must be a positive int, got {hidden_layers!r}")
+        if not np.isfinite(first_layer_init_scale) or first_layer_init_scale <= 0:
+            raise ValueError(f"first_layer_init_scale must be positive and finite, got {first_layer_init_scale}")
         self.activation = torch.relu if activation == "relu" else torch.tanh
         self.n_inputs = n_inputs
         # BatchNorm1d over n_models * n_inputs channels keeps each model's statistics and affine
@@ -98,30 +113,46 @@ class StackedMLP(nn.Module):
             "batch": nn.BatchNorm1d(len(seeds) * n_inputs),
             "layer": nn.LayerNorm(n_inputs, elementwise_affine=False),
         }[input_norm]
+        widths = [n_inputs] + [n_hidden] * hidden_layers + [n_outputs]
         self.models = nn.ModuleList()
         for seed in seeds:
             torch.manual_seed(int(seed))  # the same seed gives the same initial network at every lr
-            self.models.append(nn.Sequential(nn.Linear(n_inputs, n_hidden), nn.Linear(n_hidden, n_outputs)))
+            layers = nn.Sequential(*[nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:])])
+            with torch.no_grad():
+                layers[0].weight.mul_(first_layer_init_scale)
+            self.models.append(layers)
 
     def member(self, index: int) -> nn.Sequential:
         """Model ``index`` as an ordinary ``nn.Sequential`` (sharing its parameters), for analysis tools."""
         if self.input_norm is not None:
             raise ValueError("members of a model with an input normalization layer cannot be taken apart")
-        first, second = self.models[index]
-        return nn.Sequential(first, nn.ReLU() if self.activation is torch.relu else nn.Tanh(), second)
+        parts: list[nn.Module] = []
+        for layer in self.models[index]:
+            parts += [layer, nn.ReLU() if self.activation is torch.relu else nn.Tanh()]
+        return nn.Sequential(*parts[:-1])
 
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        """``inputs`` (n_models, batch, n_inputs) -> logits (n_models, batch, n_outputs)."""
+    def hidden_activations(self, inputs: torch.Tensor) -> list[torch.Tensor]:
+        """Post-activation outputs of every hidden layer, each (n_models, batch, n_hidden)."""
         if isinstance(self.input_norm, nn.BatchNorm1d):
             n_models, batch, width = inputs.shape
             flat = inputs.permute(1, 0, 2).reshape(batch, n_models * width)
             inputs = self.input_norm(flat).reshape(batch, n_models, width).permute(1, 0, 2)
         elif self.input_norm is not None:
             inputs = self.input_norm(inputs)
-        first = torch.stack([m[0].weight.T for m in self.models]), torch.stack([m[0].bias for m in self.models])
-        second = torch.stack([m[1].weight.T for m in self.models]), torch.stack([m[1].bias for m in self.models])
-        hidden = self.activation(torch.baddbmm(first[1][:, None, :], inputs, first[0]))
-        return torch.baddbmm(second[1][:, None, :], hidden, second[0])
+        outputs, current = [], inputs
+        for depth in range(len(self.models[0]) - 1):
+            weight = torch.stack([m[depth].weight.T for m in self.models])
+            bias = torch.stack([m[depth].bias for m in self.models])
+            current = self.activation(torch.baddbmm(bias[:, None, :], current, weight))
+            outputs.append(current)
+        return outputs
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """``inputs`` (n_models, batch, n_inputs) -> logits (n_models, batch, n_outputs)."""
+        hidden = self.hidden_activations(inputs)[-1]
+        weight = torch.stack([m[-1].weight.T for m in self.models])
+        bias = torch.stack([m[-1].bias for m in self.models])
+        return torch.baddbmm(bias[:, None, :], hidden, weight)
 
 
 def _per_model_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -189,6 +220,8 @@ def train_many(
     batch_size: int = 128,
     activation: str = "relu",
     weight_decay: float = 0.0,
+    hidden_layers: int = 1,
+    first_layer_init_scale: float = 1.0,
 ) -> tuple[StackedMLP, History]:
     """Train one MLP per (learning rate, seed) pair, all together; model ``i`` uses
     ``learning_rates[i]`` and ``seeds[i]`` (initial weights and mini-batch order).
@@ -203,7 +236,10 @@ def train_many(
     features, labels = _as_tensors(features, labels)
     features, labels = features.to(device()), labels.to(device())
     n_classes = int(labels.max()) + 1
-    model = StackedMLP(list(seeds), features.shape[1], n_hidden, n_classes, activation).to(device())
+    model = StackedMLP(
+        list(seeds), features.shape[1], n_hidden, n_classes, activation,
+        hidden_layers=hidden_layers, first_layer_init_scale=first_layer_init_scale,
+    ).to(device())
     history = train_stacked(
         model, features, labels, optimizer, list(learning_rates), list(seeds), steps, batch_size, weight_decay
     )
@@ -239,14 +275,21 @@ def sweep(
     batch_size: int = 128,
     activation: str = "relu",
     input_norm: str | None = None,
+    hidden_layers: int = 1,
+    first_layer_init_scale: float = 1.0,
+    weight_decay: float = 0.0,
 ) -> SweepResult:
-    """Train one-hidden-layer MLPs for every preprocessing x optimizer x learning rate x seed.
+    """Train MLPs for every preprocessing x optimizer x learning rate x seed.
 
-    ``datasets`` maps a preprocessing name to ``(X_train, y_train, X_test, y_test)``.
+    ``datasets`` maps a preprocessing name to ``(X_train, y_train, X_test, y_test)`` or
+    ``(X_train, y_train, X_val, y_val, X_test, y_test)``; with a validation split the records
+    carry ``val_accuracy`` (choose settings on it) next to ``test_accuracy`` (report it).
     All learning rates and seeds of one (preprocessing, optimizer) pair train
     together in one ``StackedMLP``. ``seeds=None`` uses ``BOOK_SEED`` + 0, 1, 2.
+    Optimizers: ``"sgd"`` (plain), ``"momentum"`` (SGD, momentum 0.9), ``"adam"``.
     ``input_norm`` puts a ``BatchNorm1d`` (``"batch"``) or ``LayerNorm`` (``"layer"``)
-    in front of every network.
+    in front of every network; ``hidden_layers`` sets the depth; ``first_layer_init_scale``
+    multiplies the first layer's initial weights (see :class:`StackedMLP`).
 
     >>> rng = np.random.default_rng(0); X = rng.normal(size=(64, 3)); y = (X[:, 0] > 0).astype(int)
     >>> result = sweep({"raw": (X, y, X, y)}, ["sgd"], [0.1, 1.0], seeds=[0], steps=5, batch_size=16)
@@ -258,20 +301,27 @@ def sweep(
         raise ValueError("datasets, optimizers and seeds must be non-empty")
     _check_schedule(learning_rates, steps, batch_size)
     records, curves, models = [], {}, {}
-    for name, (x_train, y_train, x_test, y_test) in datasets.items():
-        x_train, y_train = _as_tensors(x_train, y_train)
-        x_test, y_test = _as_tensors(x_test, y_test)
-        x_train, y_train, x_test, y_test = (t.to(device()) for t in (x_train, y_train, x_test, y_test))
-        n_classes = int(max(y_train.max(), y_test.max())) + 1
+    for name, arrays in datasets.items():
+        if len(arrays) not in (4, 6):
+            raise ValueError(f"dataset {name!r} must be (X_train, y_train, X_test, y_test) or with a validation pair, got {len(arrays)} arrays")
+        splits = [_as_tensors(arrays[i], arrays[i + 1]) for i in range(0, len(arrays), 2)]
+        splits = [(x.to(device()), y.to(device())) for x, y in splits]
+        (x_train, y_train), (x_test, y_test) = splits[0], splits[-1]
+        validation = splits[1] if len(splits) == 3 else None
+        n_classes = int(max(y.max() for _, y in splits)) + 1
         grid = [(lr, seed) for lr in learning_rates for seed in seeds]
         for optimizer in optimizers:
-            model = StackedMLP([s for _, s in grid], x_train.shape[1], n_hidden, n_classes, activation, input_norm)
-            model = model.to(device())
+            model = StackedMLP(
+                [s for _, s in grid], x_train.shape[1], n_hidden, n_classes, activation, input_norm,
+                hidden_layers=hidden_layers, first_layer_init_scale=first_layer_init_scale,
+            ).to(device())
             history = train_stacked(
-                model, x_train, y_train, optimizer, [lr for lr, _ in grid], [s for _, s in grid], steps, batch_size
+                model, x_train, y_train, optimizer, [lr for lr, _ in grid], [s for _, s in grid], steps, batch_size,
+                weight_decay,
             )
             model.eval()  # BatchNorm: use the running statistics, as a deployed model would
             accuracy = stacked_accuracy(model, x_test, y_test)
+            val_accuracy = stacked_accuracy(model, *validation) if validation is not None else np.full(len(grid), np.nan)
             final = history.final_loss
             for run, (lr, seed) in enumerate(grid):
                 records.append(
@@ -280,7 +330,9 @@ def sweep(
                         "optimizer": optimizer,
                         "lr": lr,
                         "seed": seed,
+                        "initial_loss": history.losses[0, run],
                         "final_loss": final[run],
+                        "val_accuracy": val_accuracy[run],
                         # Scored on its final weights even when diverged: non-finite logits make the
                         # network predict a single class, i.e. chance accuracy, which is what a user gets.
                         "test_accuracy": accuracy[run],
