@@ -83,6 +83,25 @@ class StackedCNN(nn.Module):
             self.register_buffer("running_mean", torch.zeros(self.n_models * c1))
             self.register_buffer("running_var", torch.ones(self.n_models * c1))
 
+    def select(self, indices: Sequence[int]) -> "StackedCNN":
+        """A new stack holding copies of members ``indices`` (in that order), for analyses of a few models.
+
+        >>> StackedCNN([0, 1, 2], 1, 8, 2).select([2, 0]).n_models
+        2
+        """
+        index = torch.as_tensor(list(indices), dtype=torch.long)
+        if index.numel() == 0 or index.min() < 0 or index.max() >= self.n_models:
+            raise ValueError(f"indices must be non-empty and in [0, {self.n_models}), got {list(indices)}")
+        chosen = StackedCNN([0] * len(index), self.in_channels, self.image_size, self.wl.shape[2], self.channels, self.batch_norm)
+        with torch.no_grad():
+            for name, value in self.named_parameters():
+                getattr(chosen, name).copy_(value[index.to(value.device)])
+            if self.batch_norm:  # running statistics are stored flat, one per (model, channel)
+                c1 = self.channels[0]
+                for name in ("running_mean", "running_var"):
+                    getattr(chosen, name).copy_(getattr(self, name).view(self.n_models, c1)[index].reshape(-1))
+        return chosen.to(self.wl.device).eval()
+
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """``inputs`` (n_models, batch, C, H, W), or (batch, C, H, W) shared by all -> logits (n_models, batch, K)."""
         m, c1, c2 = self.n_models, *self.channels
@@ -211,3 +230,48 @@ def stacked_accuracy(model: StackedCNN, inputs: torch.Tensor, labels: torch.Tens
     """
     logits = stacked_logits(model, inputs, input_index)
     return (logits.argmax(dim=2) == labels.to(logits.device)).float().mean(dim=1).cpu().numpy()
+
+
+def sweep_cnn(
+    splits: dict[str, tuple[torch.Tensor, torch.Tensor]],
+    runs: list[dict],
+    optimizer: str,
+    *,
+    batch_norm: bool = False,
+    steps: int = 200,
+    batch_size: int = 32,
+    channels: tuple[int, int] = (4, 8),
+) -> tuple[StackedCNN, "pd.DataFrame"]:
+    """Train one stacked CNN per run and score it on validation and test data.
+
+    ``splits`` maps "train", "val", "test" to (inputs (versions, n, C, H, W), labels (n,)).
+    Each run is a dict with ``version`` (index of its preprocessing), ``lr``, ``seed`` and
+    optionally ``init_scale``; other keys (e.g. a preprocessing name) are copied into the records.
+    Returns the trained model (member ``i`` is run ``i``) and one record per run.
+    """
+    import pandas as pd
+
+    if set(splits) != {"train", "val", "test"}:
+        raise ValueError(f"splits must have keys 'train', 'val', 'test', got {sorted(splits)}")
+    if not runs:
+        raise ValueError("runs is empty")
+    inputs, labels = splits["train"]
+    n_classes = int(labels.max()) + 1
+    model = StackedCNN(
+        [run["seed"] for run in runs], inputs.shape[2], inputs.shape[3], n_classes, channels,
+        batch_norm, [run.get("init_scale", 1.0) for run in runs],
+    ).to(inputs.device)
+    versions = [run["version"] for run in runs]
+    losses = train_stacked_cnn(
+        model, inputs, labels, versions, optimizer, [run["lr"] for run in runs], [run["seed"] for run in runs],
+        steps, batch_size,
+    )
+    scores = {name: stacked_accuracy(model, splits[name][0], splits[name][1], versions) for name in ("val", "test")}
+    tail = max(1, steps // 10)
+    records = [
+        {**run, "optimizer": optimizer, "batch_norm": batch_norm, "val_accuracy": float(scores["val"][i]),
+         "test_accuracy": float(scores["test"][i]), "final_loss": float(np.mean(losses[-tail:, i])),
+         "diverged": bool(np.isnan(losses[-1, i]))}
+        for i, run in enumerate(runs)
+    ]
+    return model, pd.DataFrame.from_records(records)

@@ -114,13 +114,16 @@ def _as_double(conv: nn.Conv2d) -> nn.Conv2d:
     return copy
 
 
-def best_shared_kernel_residual(conv: nn.Conv2d, raw_images: object, normalized_images: object) -> float:
+def best_shared_kernel_residual(
+    conv: nn.Conv2d, raw_images: object, normalized_images: object, with_bias: bool = True
+) -> float:
     """How well can ONE kernel on raw images reproduce ``conv`` on normalized images? (0 = exactly.)
 
     Fits a single kernel and bias by least squares so that ``valid_conv(raw)`` matches
     ``valid_conv_original(normalized)`` at every position, and returns the relative residual
     ``||fit - target|| / ||target - mean(target)||``. A per-channel normalization gives ~0;
     a per-pixel one cannot be matched, because its effective kernel would vary with position.
+    ``with_bias=False`` fits a bias-free kernel, which cannot absorb a shift.
     """
     raw = _images(raw_images, "raw_images", conv.in_channels)
     normalized = _images(normalized_images, "normalized_images", conv.in_channels)
@@ -131,7 +134,8 @@ def best_shared_kernel_residual(conv: nn.Conv2d, raw_images: object, normalized_
     target = F.conv2d(normalized, weight, bias)  # valid positions only: padding is a separate question
     patches = F.unfold(raw, conv.kernel_size)  # (N, C*k*k, L)
     design = patches.transpose(1, 2).reshape(-1, patches.shape[1])
-    design = torch.cat([design, torch.ones(len(design), 1, dtype=design.dtype)], dim=1)
+    if with_bias:
+        design = torch.cat([design, torch.ones(len(design), 1, dtype=design.dtype)], dim=1)
     goal = target.flatten(2).transpose(1, 2).reshape(-1, target.shape[1])
     solution = torch.linalg.lstsq(design, goal, driver="gelsd").solution
     residual = torch.linalg.norm(design @ solution - goal)
