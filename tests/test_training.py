@@ -133,3 +133,43 @@ def test_sweep_members_are_the_trained_runs():
     assert training.accuracy(result.member("a", "adam", 0.1, 4), features, labels) == pytest.approx(row["test_accuracy"])
     with pytest.raises(ValueError):
         result.member("a", "adam", 0.5, 4)
+
+
+def test_depth_init_scale_and_validation_records():
+    from utils.training import StackedMLP, sweep
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 4))
+    y = (X[:, 0] > 0).astype(int)
+    plain = StackedMLP([3], 4, 8, 2, hidden_layers=3)
+    scaled = StackedMLP([3], 4, 8, 2, hidden_layers=3, first_layer_init_scale=0.25)
+    assert len(plain.weights) == 4 and len(plain.hidden_activations(torch.zeros(1, 2, 4))) == 3
+    assert torch.allclose(scaled.weights[0], 0.25 * plain.weights[0])
+    assert torch.equal(scaled.weights[1], plain.weights[1])  # only the first layer changes
+    result = sweep({"x": (X[:60], y[:60], X[60:90], y[60:90], X[90:], y[90:])}, ["momentum"], [0.1], seeds=[0], steps=30,
+                   batch_size=30, hidden_layers=2)
+    row = result.records.iloc[0]
+    assert 0 <= row["val_accuracy"] <= 1 and 0 <= row["test_accuracy"] <= 1 and row["initial_loss"] > 0
+    member = result.member("x", "momentum", 0.1, 0)
+    inputs = torch.as_tensor(X[90:], dtype=torch.float32)
+    assert torch.allclose(member(inputs), result.models[("x", "momentum")](inputs[None])[0], atol=1e-6)
+    with pytest.raises(ValueError, match="hidden_layers"):
+        StackedMLP([0], 4, 8, 2, hidden_layers=0)
+    with pytest.raises(ValueError, match="first_layer_init_scale"):
+        StackedMLP([0], 4, 8, 2, first_layer_init_scale=0.0)
+    with pytest.raises(ValueError, match="validation pair"):
+        sweep({"x": (X, y, X)}, ["sgd"], [0.1], seeds=[0], steps=2)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+def test_stacked_optimizer_matches_torch(optimizer, weight_decay):
+    """The per-model-learning-rate optimizer of train_stacked follows torch.optim's formulas."""
+    features, labels = _blobs()
+    x, y = torch.tensor(features, dtype=torch.float32), torch.tensor(labels)
+    stacked = training.StackedMLP([5], 2, 6, 2, hidden_layers=2)
+    single = stacked.member(0)  # same initial weights, as ordinary modules trained by torch.optim
+    history = training.train_stacked(stacked, x, y, optimizer, [0.05], [9], steps=25, batch_size=16, weight_decay=weight_decay)
+    reference = training.train(single, features, labels, optimizer, lr=0.05, steps=25, batch_size=16, seed=9,
+                               weight_decay=weight_decay)
+    assert np.allclose(history.losses[:, 0], reference.losses, rtol=1e-4, atol=1e-6)
