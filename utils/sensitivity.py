@@ -76,10 +76,9 @@ def output_gradients(
     if logits.ndim != 2 or logits.shape[1] < 2:
         raise ValueError(f"the model must return (samples, classes >= 2), got shape {tuple(logits.shape)}")
     n_classes = logits.shape[1]
-    basis = torch.eye(n_classes, dtype=logits.dtype, device=logits.device)[:, None, :].expand(n_classes, *logits.shape)
-    # One vectorized backward pass per class: jacobian[k] = d logit_k / d inputs, shape (classes, n, d).
-    (jacobian,) = torch.autograd.grad(logits, inputs, basis, is_grads_batched=True)
-    jacobian = jacobian.detach().double().cpu().numpy() / scale
+    # One backward pass per class, each over the whole batch: jacobian[k] = d logit_k / d inputs, (classes, n, d).
+    jacobian = np.stack([torch.autograd.grad(logits[:, k].sum(), inputs, retain_graph=k < n_classes - 1)[0].double().cpu().numpy()
+                         for k in range(n_classes)]) / scale
     values = logits.detach().double().cpu().numpy()
     order = np.argsort(-values, axis=1)
     rows = np.arange(len(raw))
@@ -107,8 +106,9 @@ def _outputs_along(
         if isinstance(model, nn.Sequential) and isinstance(model[0], nn.Linear):
             base = model[0](inputs)  # (n, h)
             columns = model[0].weight[:, torch.as_tensor(features, device=parameter.device)].T  # (f, h)
-            hidden = base[:, None, None, :] + steps[..., None] * columns[None, :, None, :]
-            return model[1:](hidden.reshape(-1, hidden.shape[-1])).reshape(*changes.shape, -1)
+            hidden = base.new_empty((*changes.shape, base.shape[1]))  # contiguous, so the view below is free
+            torch.addcmul(base[:, None, None, :], steps[..., None], columns[None, :, None, :], out=hidden)
+            return model[1:](hidden.view(-1, hidden.shape[-1])).view(*changes.shape, -1)
         moved = inputs[:, None, None, :].repeat(1, len(features), changes.shape[2], 1)
         index = torch.as_tensor(features, device=parameter.device)[None, :, None, None].expand(*changes.shape, 1)
         moved.scatter_add_(3, index, steps[..., None])
@@ -176,11 +176,12 @@ def smallest_change(
             [np.broadcast_to(np.concatenate([steps, -steps]), (*values.shape, 2 * len(steps))),
              (low - values)[..., None], (high - values)[..., None]], axis=2)
         inside = (values[..., None] + changes >= low) & (values[..., None] + changes <= high) & (changes != 0)
-        logits = _outputs_along(model, raw, shift, scale, part, changes).double().cpu()
+        logits = _outputs_along(model, raw, shift, scale, part, changes).cpu()
         if probability is None:
             done = (logits.argmax(dim=3) != predicted[:, None, None]).numpy()
         else:
-            moved = torch.softmax(logits, dim=3)[..., :].gather(3, predicted[:, None, None, None].expand(*changes.shape, 1))[..., 0]
+            logits = logits.double()
+            moved = torch.softmax(logits, dim=3).gather(3, predicted[:, None, None, None].expand(*changes.shape, 1))[..., 0]
             done = np.abs(moved.numpy() - base_probability[:, None, None]) >= probability
         answer[:, start : start + len(part)] = np.where(done & inside, np.abs(changes), np.inf).min(axis=2)
     return answer
