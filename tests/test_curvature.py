@@ -85,8 +85,8 @@ def test_top_eigenvalue_matches_the_full_hessian():
     labels = torch.randint(0, 2, (40,))
     model = StackedMLP([0, 1], n_inputs=3, n_hidden=4, n_outputs=2, activation="tanh")
     estimate = top_hessian_eigenvalues(model, inputs.expand(2, 40, 3), labels, iterations=200)
-    for index, member in enumerate(model.models):
-        params = list(member.parameters())
+    for index in range(model.n_models):
+        params = list(model.member(index).parameters())
         flat = torch.cat([p.detach().flatten() for p in params])
 
         def loss_of(vector: torch.Tensor) -> torch.Tensor:

@@ -143,9 +143,9 @@ def test_depth_init_scale_and_validation_records():
     y = (X[:, 0] > 0).astype(int)
     plain = StackedMLP([3], 4, 8, 2, hidden_layers=3)
     scaled = StackedMLP([3], 4, 8, 2, hidden_layers=3, first_layer_init_scale=0.25)
-    assert len(plain.models[0]) == 4 and len(plain.hidden_activations(torch.zeros(1, 2, 4))) == 3
-    assert torch.allclose(scaled.models[0][0].weight, 0.25 * plain.models[0][0].weight)
-    assert torch.equal(scaled.models[0][1].weight, plain.models[0][1].weight)  # only the first layer changes
+    assert len(plain.weights) == 4 and len(plain.hidden_activations(torch.zeros(1, 2, 4))) == 3
+    assert torch.allclose(scaled.weights[0], 0.25 * plain.weights[0])
+    assert torch.equal(scaled.weights[1], plain.weights[1])  # only the first layer changes
     result = sweep({"x": (X[:60], y[:60], X[60:90], y[60:90], X[90:], y[90:])}, ["momentum"], [0.1], seeds=[0], steps=30,
                    batch_size=30, hidden_layers=2)
     row = result.records.iloc[0]
@@ -159,3 +159,17 @@ def test_depth_init_scale_and_validation_records():
         StackedMLP([0], 4, 8, 2, first_layer_init_scale=0.0)
     with pytest.raises(ValueError, match="validation pair"):
         sweep({"x": (X, y, X)}, ["sgd"], [0.1], seeds=[0], steps=2)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+def test_stacked_optimizer_matches_torch(optimizer, weight_decay):
+    """The per-model-learning-rate optimizer of train_stacked follows torch.optim's formulas."""
+    features, labels = _blobs()
+    x, y = torch.tensor(features, dtype=torch.float32), torch.tensor(labels)
+    stacked = training.StackedMLP([5], 2, 6, 2, hidden_layers=2)
+    single = stacked.member(0)  # same initial weights, as ordinary modules trained by torch.optim
+    history = training.train_stacked(stacked, x, y, optimizer, [0.05], [9], steps=25, batch_size=16, weight_decay=weight_decay)
+    reference = training.train(single, features, labels, optimizer, lr=0.05, steps=25, batch_size=16, seed=9,
+                               weight_decay=weight_decay)
+    assert np.allclose(history.losses[:, 0], reference.losses, rtol=1e-4, atol=1e-6)

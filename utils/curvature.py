@@ -235,38 +235,31 @@ def top_hessian_eigenvalues(
 
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
         raise ValueError(f"iterations must be a positive int, got {iterations!r}")
-    n_models = len(model.models)
+    n_models = model.n_models
     if inputs.ndim != 3 or inputs.shape[0] != n_models or inputs.shape[2] != model.n_inputs:
         raise ValueError(f"inputs must have shape ({n_models}, samples, {model.n_inputs}), got {tuple(inputs.shape)}")
     if labels.ndim != 1 or len(labels) != inputs.shape[1]:
         raise ValueError(f"labels must be 1-D with {inputs.shape[1]} entries, got shape {tuple(labels.shape)}")
     if not torch.isfinite(inputs).all():
         raise ValueError("inputs contain NaN or inf")
-    blocks = [list(member.parameters()) for member in model.models]
-    params = [p for block in blocks for p in block]
+    # Every parameter tensor is (models, ...): slice m of each is model m's block of the Hessian.
+    params = [*model.weights, *model.biases]
     logits = model(inputs)
     per_model = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.repeat(n_models), reduction="none")
     loss = per_model.view(n_models, -1).mean(dim=1).sum()
     gradients = torch.autograd.grad(loss, params, create_graph=True)
     generator = torch.Generator().manual_seed(int(seed))
-    vectors = [torch.randn(p.shape, generator=generator).to(p) for p in params]
+
+    def per_model_dot(a: list, b: list) -> torch.Tensor:
+        return sum((x * y).flatten(1).sum(dim=1) for x, y in zip(a, b))
 
     def normalized(vs: list) -> list:
-        out, i = [], 0
-        for block in blocks:
-            part = vs[i : i + len(block)]
-            norm = torch.sqrt(sum((v**2).sum() for v in part))
-            out += [v / norm for v in part]
-            i += len(block)
-        return out
+        norms = per_model_dot(vs, vs).sqrt()
+        return [v / norms.view(-1, *[1] * (v.ndim - 1)) for v in vs]
 
-    vectors = normalized(vectors)
-    eigenvalues = torch.zeros(n_models)
+    vectors = normalized([torch.randn(p.shape, generator=generator).to(p) for p in params])
     for _ in range(iterations):
-        products = torch.autograd.grad(gradients, params, grad_outputs=vectors, retain_graph=True)
-        i = 0
-        for m, block in enumerate(blocks):
-            eigenvalues[m] = sum((v * h).sum() for v, h in zip(vectors[i : i + len(block)], products[i : i + len(block)])).detach()
-            i += len(block)
-        vectors = normalized([h.detach() for h in products])
+        products = [h.detach() for h in torch.autograd.grad(gradients, params, grad_outputs=vectors, retain_graph=True)]
+        eigenvalues = per_model_dot(vectors, products).detach().cpu()
+        vectors = normalized(products)
     return eigenvalues.numpy().astype(np.float64)

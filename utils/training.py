@@ -76,12 +76,14 @@ class StackedMLP(nn.Module):
     """``n_models`` independent MLPs (``hidden_layers`` hidden layers of ``n_hidden`` units) evaluated
     together with batched matmuls.
 
-    Each model keeps its own parameter tensors, so an optimizer can give each a
-    different learning rate through parameter groups; ``forward`` stacks them.
+    Layer ``k`` of all models is one parameter tensor ``weights[k]`` of shape (models, in, out)
+    (and ``biases[k]`` of shape (models, 1, out)), so a forward pass is one ``baddbmm`` per layer
+    and :func:`train_stacked` updates every model at its own learning rate in a few tensor ops.
     Initialization matches ``nn.Linear``'s default (kaiming_uniform with a = sqrt(5): weights
-    uniform in +-1/sqrt(fan_in), variance 1/(3 fan_in)); ``first_layer_init_scale`` then
-    multiplies the first layer's initial weights, e.g. 1/255 gives raw 0-255 inputs the
-    starting function of a network built for inputs divided by 255.
+    uniform in +-1/sqrt(fan_in), variance 1/(3 fan_in)), drawn model by model from its seed.
+    ``first_layer_init_scale`` (one value, or one per model) then multiplies the first layer's
+    initial weights, e.g. 1/255 gives raw 0-255 inputs the starting function of a network
+    built for inputs divided by 255.
     """
 
     def __init__(
@@ -96,17 +98,21 @@ class StackedMLP(nn.Module):
         first_layer_init_scale: float | Sequence[float] = 1.0,
     ):
         super().__init__()
-        scales = np.broadcast_to(np.asarray(first_layer_init_scale, dtype=np.float64), (len(seeds),))
         if activation not in ("relu", "tanh"):
             raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}")
         if input_norm not in (None, "batch", "layer"):
             raise ValueError(f"input_norm must be None, 'batch' or 'layer', got {input_norm!r}")
         if isinstance(hidden_layers, bool) or not isinstance(hidden_layers, int) or hidden_layers < 1:
             raise ValueError(f"hidden_layers must be a positive int, got {hidden_layers!r}")
+        if len(seeds) == 0:
+            raise ValueError("need at least one seed (one model)")
+        scales = np.broadcast_to(np.asarray(first_layer_init_scale, dtype=np.float64), (len(seeds),))
         if not np.isfinite(scales).all() or (scales <= 0).any():
             raise ValueError(f"first_layer_init_scale must be positive and finite, got {first_layer_init_scale}")
+        self.activation_name = activation
         self.activation = torch.relu if activation == "relu" else torch.tanh
         self.n_inputs = n_inputs
+        self.n_models = len(seeds)
         # BatchNorm1d over n_models * n_inputs channels keeps each model's statistics and affine
         # parameters separate; LayerNorm normalizes each sample, so it needs no per-model state.
         self.input_norm = {
@@ -115,21 +121,30 @@ class StackedMLP(nn.Module):
             "layer": nn.LayerNorm(n_inputs, elementwise_affine=False),
         }[input_norm]
         widths = [n_inputs] + [n_hidden] * hidden_layers + [n_outputs]
-        self.models = nn.ModuleList()
+        weights: list[list[torch.Tensor]] = [[] for _ in widths[1:]]
+        biases: list[list[torch.Tensor]] = [[] for _ in widths[1:]]
         for seed, scale in zip(seeds, scales):
             torch.manual_seed(int(seed))  # the same seed gives the same initial network at every lr
-            layers = nn.Sequential(*[nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:])])
-            with torch.no_grad():
-                layers[0].weight.mul_(float(scale))
-            self.models.append(layers)
+            for depth, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+                layer = nn.Linear(a, b)
+                weights[depth].append(layer.weight.detach().T * (float(scale) if depth == 0 else 1.0))
+                biases[depth].append(layer.bias.detach()[None, :])
+        self.weights = nn.ParameterList([nn.Parameter(torch.stack(w).contiguous()) for w in weights])
+        self.biases = nn.ParameterList([nn.Parameter(torch.stack(b).contiguous()) for b in biases])
 
     def member(self, index: int) -> nn.Sequential:
-        """Model ``index`` as an ordinary ``nn.Sequential`` (sharing its parameters), for analysis tools."""
+        """A copy of model ``index`` as an ordinary ``nn.Sequential`` of ``nn.Linear`` layers, for analysis tools."""
         if self.input_norm is not None:
             raise ValueError("members of a model with an input normalization layer cannot be taken apart")
+        if not 0 <= index < self.n_models:
+            raise ValueError(f"index must be in [0, {self.n_models}), got {index}")
         parts: list[nn.Module] = []
-        for layer in self.models[index]:
-            parts += [layer, nn.ReLU() if self.activation is torch.relu else nn.Tanh()]
+        for weight, bias in zip(self.weights, self.biases):
+            layer = nn.Linear(weight.shape[1], weight.shape[2]).to(weight.device)
+            with torch.no_grad():
+                layer.weight.copy_(weight[index].T)
+                layer.bias.copy_(bias[index, 0])
+            parts += [layer, nn.ReLU() if self.activation_name == "relu" else nn.Tanh()]
         return nn.Sequential(*parts[:-1])
 
     def hidden_activations(self, inputs: torch.Tensor) -> list[torch.Tensor]:
@@ -141,25 +156,54 @@ class StackedMLP(nn.Module):
         elif self.input_norm is not None:
             inputs = self.input_norm(inputs)
         outputs, current = [], inputs
-        for depth in range(len(self.models[0]) - 1):
-            weight = torch.stack([m[depth].weight.T for m in self.models])
-            bias = torch.stack([m[depth].bias for m in self.models])
-            current = self.activation(torch.baddbmm(bias[:, None, :], current, weight))
+        for weight, bias in zip(self.weights[:-1], self.biases[:-1]):
+            current = self.activation(torch.baddbmm(bias, current, weight))
             outputs.append(current)
         return outputs
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """``inputs`` (n_models, batch, n_inputs) -> logits (n_models, batch, n_outputs)."""
-        hidden = self.hidden_activations(inputs)[-1]
-        weight = torch.stack([m[-1].weight.T for m in self.models])
-        bias = torch.stack([m[-1].bias for m in self.models])
-        return torch.baddbmm(bias[:, None, :], hidden, weight)
+        return torch.baddbmm(self.biases[-1], self.hidden_activations(inputs)[-1], self.weights[-1])
 
 
 def _per_model_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     n_models, batch, n_classes = logits.shape
     losses = F.cross_entropy(logits.reshape(-1, n_classes), targets.reshape(-1), reduction="none")
     return losses.view(n_models, batch).mean(dim=1)
+
+
+class _StackedOptimizer:
+    """SGD, SGD with momentum 0.9, or Adam (torch's formulas, coupled L2 weight decay), with one
+    learning rate per model: each parameter's update is multiplied by its model's rate."""
+
+    def __init__(self, name: str, model: StackedMLP, learning_rates: torch.Tensor, weight_decay: float):
+        self.name, self.weight_decay, self.step_count = name, weight_decay, 0
+        rates = learning_rates.to(model.weights[0].device, model.weights[0].dtype)
+        self.pairs = [(p, rates.view(-1, 1, 1)) for p in [*model.weights, *model.biases]]
+        if isinstance(model.input_norm, nn.BatchNorm1d):  # channels are model-major: n_inputs per model
+            channel_rates = rates.repeat_interleave(model.n_inputs)
+            self.pairs += [(model.input_norm.weight, channel_rates), (model.input_norm.bias, channel_rates)]
+        self.state = [dict() for _ in self.pairs]
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.step_count += 1
+        beta1, beta2, eps = 0.9, 0.999, 1e-8
+        for (param, rate), state in zip(self.pairs, self.state):
+            grad = param.grad if not self.weight_decay else param.grad.add(param, alpha=self.weight_decay)
+            if self.name == "sgd":
+                param.sub_(rate * grad)
+            elif self.name == "momentum":
+                buffer = state.get("buffer")
+                state["buffer"] = buffer = grad.clone() if buffer is None else buffer.mul_(0.9).add_(grad)
+                param.sub_(rate * buffer)
+            else:
+                if not state:
+                    state["m"], state["v"] = torch.zeros_like(param), torch.zeros_like(param)
+                state["m"].lerp_(grad, 1 - beta1)
+                state["v"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                denominator = (state["v"].sqrt() / (1 - beta2**self.step_count) ** 0.5).add_(eps)
+                param.sub_(rate / (1 - beta1**self.step_count) * state["m"] / denominator)
 
 
 def train_stacked(
@@ -182,28 +226,32 @@ def train_stacked(
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
     _check_schedule(learning_rates, steps, batch_size)
-    if not len(learning_rates) == len(batch_seeds) == len(model.models):
+    if not len(learning_rates) == len(batch_seeds) == model.n_models:
         raise ValueError("need one learning rate and one batch seed per model")
-    groups = [{"params": m.parameters(), "lr": float(lr)} for m, lr in zip(model.models, learning_rates)]
-    opt = OPTIMIZERS[optimizer](groups, weight_decay=weight_decay)
-    generators = [torch.Generator().manual_seed(int(seed)) for seed in batch_seeds]
-    sets = _feature_set_index(features, feature_sets, len(model.models))
+    if not np.isfinite(weight_decay) or weight_decay < 0:
+        raise ValueError(f"weight_decay must be non-negative and finite, got {weight_decay}")
+    opt = _StackedOptimizer(optimizer, model, torch.as_tensor(list(learning_rates), dtype=torch.float64), weight_decay)
+    # Runs with the same seed see the same mini-batches, so draw each seed's batches once.
+    distinct_seeds = sorted({int(seed) for seed in batch_seeds})
+    generators = [torch.Generator().manual_seed(seed) for seed in distinct_seeds]
+    seed_of_model = torch.as_tensor([distinct_seeds.index(int(seed)) for seed in batch_seeds], device=features.device)
+    sets = _feature_set_index(features, feature_sets, model.n_models)
     model.train()
     losses = np.full((steps, len(learning_rates)), np.nan)
     alive = torch.ones(len(learning_rates), dtype=torch.bool)
     limit = None
     for step in range(steps):
-        index = _batch_indices(generators, len(labels), batch_size).to(features.device)
+        index = _batch_indices(generators, len(labels), batch_size).to(features.device)[seed_of_model]
         batch = features[index] if sets is None else features[sets[:, None], index]
         per_model = _per_model_loss(model(batch), labels[index])
         current = per_model.detach().cpu()
         limit = DIVERGENCE_FACTOR * current if limit is None else limit
         alive &= torch.isfinite(current) & (current <= limit)
-        losses[step, alive.numpy()] = per_model.detach().cpu().numpy()[alive.numpy()]
+        losses[step, alive.numpy()] = current.numpy()[alive.numpy()]
         if not alive.any():
             break
-        opt.zero_grad(set_to_none=True)
-        # Dead models contribute nothing: their NaNs stay inside their own parameters.
+        model.zero_grad(set_to_none=True)
+        # Dead models contribute nothing: their NaNs stay inside their own slices of the parameters.
         per_model.masked_fill(~alive.to(per_model.device), 0.0).sum().backward()
         opt.step()
     return History(losses=losses, diverged=~alive.numpy())
@@ -229,11 +277,11 @@ def stacked_accuracy(
     ``features`` is (n, d) for all models, or (sets, n, d) with ``feature_sets`` as in
     :func:`train_stacked`. Samples go through in chunks to bound memory.
     """
-    sets = _feature_set_index(features, feature_sets, len(model.models))
-    correct = torch.zeros(len(model.models), device=labels.device)
+    sets = _feature_set_index(features, feature_sets, model.n_models)
+    correct = torch.zeros(model.n_models, device=labels.device)
     for start in range(0, len(labels), chunk):
         part = slice(start, start + chunk)
-        inputs = features[part].expand(len(model.models), -1, -1) if sets is None else features[sets, part]
+        inputs = features[part].expand(model.n_models, -1, -1) if sets is None else features[sets, part]
         correct += (model(inputs).argmax(dim=2) == labels[part]).float().sum(dim=1)
     return (correct / len(labels)).cpu().numpy()
 
