@@ -64,21 +64,17 @@ def fit_small_networks(
     n_models = len(x)
     lr = _per_model(learning_rates, n_models, "learning_rates", positive=True)
     wd = _per_model(weight_decay, n_models, "weight_decay", positive=False)
-    net = StackedMLP(list(seeds), x.shape[2], n_hidden, int(y.max()) + 1)
-    # The same initial weights as StackedMLP (nn.Linear's default per seed), as stacked leaf tensors.
-    params = [torch.stack([getattr(m[layer], kind).detach().T if kind == "weight" else getattr(m[layer], kind).detach()
-                           for m in net.models]).clone().requires_grad_(True)
-              for layer in (0, 1) for kind in ("weight", "bias")]
+    net = StackedMLP(list(seeds), x.shape[2], n_hidden, int(y.max()) + 1)  # nn.Linear's default start, per seed
+    params = [net.weights[0], net.biases[0], net.weights[1], net.biases[1]]  # (models, in, out) and (models, 1, out)
     moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
     (beta1, beta2), y = ADAM_BETAS, y.long()
+    shape = (-1, 1, 1)  # one learning rate and one weight decay per model, broadcast over its tensors
     for step in range(1, steps + 1):
-        hidden = torch.relu(torch.baddbmm(params[1][:, None, :], x, params[0]))
-        logits = torch.baddbmm(params[3][:, None, :], hidden, params[2])
+        logits = net(x)
         loss = F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none").view(n_models, -1).mean(1)
         gradients = torch.autograd.grad(loss.sum(), params)  # the sum keeps each model's gradient its own
         with torch.no_grad():
             for p, g, (m, v) in zip(params, gradients, moments):
-                shape = (-1,) + (1,) * (p.ndim - 1)
                 if not decoupled:
                     g = g + wd.view(shape) * p
                 m.mul_(beta1).add_(g, alpha=1 - beta1)
@@ -87,11 +83,6 @@ def fit_small_networks(
                 if decoupled:
                     p.mul_(1 - lr.view(shape) * wd.view(shape))
                 p.sub_(lr.view(shape) * update)
-    with torch.no_grad():
-        for index, model in enumerate(net.models):
-            for layer in (0, 1):
-                model[layer].weight.copy_(params[2 * layer][index].T)
-                model[layer].bias.copy_(params[2 * layer + 1][index])
     return net.eval()
 
 
@@ -105,6 +96,6 @@ def accuracies(model: StackedMLP, inputs: object, labels: object) -> np.ndarray:
     """
     x = torch.as_tensor(np.asarray(inputs), dtype=torch.float32)
     y = torch.as_tensor(np.asarray(labels))
-    if x.ndim != 3 or len(x) != len(model.models) or y.shape != x.shape[:2]:
-        raise ValueError(f"inputs must be (models={len(model.models)}, n, d) with labels (models, n)")
+    if x.ndim != 3 or len(x) != model.n_models or y.shape != x.shape[:2]:
+        raise ValueError(f"inputs must be (models={model.n_models}, n, d) with labels (models, n)")
     return (model(x).argmax(dim=2) == y).float().mean(dim=1).numpy()
