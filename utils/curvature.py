@@ -154,11 +154,12 @@ def iterations_to_tol(
     momentum: object = 0.0,
     tol: float = 1e-6,
     max_iter: int = 1_000_000,
+    optimum: object | None = None,
 ) -> np.ndarray:
     """Iterations until the relative distance to the optimum ``||w_k - w*|| / ||w_0 - w*||`` first
     drops below ``tol``.
 
-    The same iteration as :func:`gd_path` (start ``w_0 = 0``, optimum ``w* = (1, ..., 1)``), run for a
+    The same iteration as :func:`gd_path` (start ``w_0 = 0``, optimum ``w*``, all ones by default), run for a
     stack of Hessians at once, each with its own ``lr`` and ``momentum`` (scalars broadcast).
     Distance, not loss, is the criterion: every direction counts alike, so the count is set by
     the slowest direction, ``ln(1/tol) / ln(1/rate)`` (see :func:`predicted_iterations`).
@@ -176,8 +177,11 @@ def iterations_to_tol(
         raise ValueError(f"tol must be in (0, 1), got {tol}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
-    # Work on the error e = w - w*: the start w = 0 is e = -1 in every coordinate.
-    error = -np.ones(H.shape[:2])
+    # Work on the error e = w - w*: the start w = 0 is e = -w*.
+    w_star = np.ones(H.shape[1]) if optimum is None else np.asarray(optimum, dtype=np.float64)
+    if w_star.shape != (H.shape[1],) or not np.isfinite(w_star).all() or not w_star.any():
+        raise ValueError(f"optimum must be a finite, non-zero vector of length {H.shape[1]}, got {w_star!r}")
+    error = -np.broadcast_to(w_star, H.shape[:2]).copy()
     previous = error.copy()
     initial = np.einsum("ri,ri->r", error, error)
     counts = np.full(len(H), np.inf)

@@ -1,0 +1,115 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from utils.cnn import StackedCNN, stacked_accuracy, sweep_cnn, train_stacked_cnn
+
+
+def _single_cnn(stack: StackedCNN, i: int) -> nn.Module:
+    """Member ``i`` rebuilt from ordinary layers, to check the grouped computation against."""
+    c1, c2 = stack.channels
+
+    class Single(nn.Module):
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(F.conv2d(x, stack.w1[i], stack.b1[i], padding=1)), 2)
+            x = F.max_pool2d(F.relu(F.conv2d(x, stack.w2[i], stack.b2[i])), 2)
+            return x.flatten(1) @ stack.wl[i] + stack.bl[i]
+
+    return Single()
+
+
+def _task(n=96, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    images = torch.rand(n, 1, 8, 8, generator=generator)
+    labels = (images[:, 0, :, :4].mean(dim=(1, 2)) > images[:, 0, :, 4:].mean(dim=(1, 2))).long()
+    images[labels == 1, :, :, :4] += 0.5  # make the classes easy to tell apart
+    return images, labels
+
+
+def test_stacked_members_match_ordinary_layers():
+    stack = StackedCNN([0, 1, 2], 1, 10, 3)
+    x = torch.randn(5, 1, 10, 10)
+    together = stack(x)
+    for i in range(3):
+        assert torch.allclose(together[i], _single_cnn(stack, i)(x), atol=1e-5)
+
+
+def test_same_seed_gives_same_member_whatever_else_is_stacked():
+    assert torch.equal(StackedCNN([7], 1, 8, 2).w1[0], StackedCNN([3, 7], 1, 8, 2).w1[1])
+
+
+def test_first_layer_init_scale_divides_only_conv1():
+    plain, scaled = StackedCNN([0], 1, 8, 2), StackedCNN([0], 1, 8, 2, first_layer_init_scale=1 / 255)
+    assert torch.allclose(scaled.w1 * 255, plain.w1) and torch.equal(scaled.w2, plain.w2)
+
+
+def test_momentum_update_matches_torch_optim():
+    images, labels = _task()
+    stack = StackedCNN([0], 1, 8, 2)
+    reference = StackedCNN([0], 1, 8, 2)
+    train_stacked_cnn(stack, images[None], labels, [0], "momentum", [0.05], [1], steps=3, batch_size=96)
+    optimizer = torch.optim.SGD(reference.parameters(), lr=0.05, momentum=0.9)
+    for _ in range(3):  # batch_size = n: every step sees the whole (permuted) data, so the order does not matter
+        optimizer.zero_grad()
+        F.cross_entropy(reference(images)[0], labels).backward()
+        optimizer.step()
+    assert torch.allclose(stack.w1, reference.w1, atol=1e-5)
+
+
+def test_adam_update_matches_torch_optim():
+    images, labels = _task()
+    stack, reference = StackedCNN([0], 1, 8, 2), StackedCNN([0], 1, 8, 2)
+    train_stacked_cnn(stack, images[None], labels, [0], "adam", [0.01], [1], steps=3, batch_size=96)
+    optimizer = torch.optim.Adam(reference.parameters(), lr=0.01)
+    for _ in range(3):
+        optimizer.zero_grad()
+        F.cross_entropy(reference(images)[0], labels).backward()
+        optimizer.step()
+    assert torch.allclose(stack.wl, reference.wl, atol=1e-5)
+
+
+def test_sweep_learns_and_freezes_diverged_members():
+    images, labels = _task()
+    splits = {name: (images[None], labels) for name in ("train", "val", "test")}
+    runs = [{"version": 0, "lr": 0.01, "seed": 0}, {"version": 0, "lr": 1e4, "seed": 0}]
+    model, records = sweep_cnn(splits, runs, "adam", steps=60, batch_size=32)
+    assert records.loc[0, "test_accuracy"] > 0.8 and not records.loc[0, "diverged"]
+    assert records.loc[1, "test_accuracy"] < 0.8
+
+
+def test_batch_norm_forward_ignores_a_global_input_scale():
+    stack = StackedCNN([0, 1], 1, 8, 2, batch_norm=True).train()
+    x = torch.rand(16, 1, 8, 8) * 255
+    assert torch.allclose(stack(x), stack(x / 255), atol=1e-3)
+
+
+def test_select_copies_members_in_order():
+    stack = StackedCNN([0, 1, 2], 1, 8, 2)
+    x = torch.randn(4, 1, 8, 8)
+    assert torch.allclose(stack.select([2, 0])(x), stack(x)[[2, 0]])
+    with pytest.raises(ValueError, match="indices"):
+        stack.select([3])
+
+
+def test_bad_inputs_raise_clear_errors():
+    images, labels = _task()
+    stack = StackedCNN([0], 1, 8, 2)
+    with pytest.raises(ValueError, match="inputs must have shape"):
+        stack(torch.zeros(1, 4, 3, 8, 8))  # wrong channel count
+    with pytest.raises(ValueError, match="NaN"):
+        bad = images.clone()
+        bad[0, 0, 0, 0] = float("nan")
+        train_stacked_cnn(stack, bad[None], labels, [0], "adam", [0.01], [0], steps=1)
+    with pytest.raises(ValueError, match="versions, samples"):
+        train_stacked_cnn(stack, images, labels, [0], "adam", [0.01], [0], steps=1)  # wrong shape
+    with pytest.raises(ValueError, match="optimizer"):
+        train_stacked_cnn(stack, images[None], labels, [0], "rmsprop", [0.01], [0], steps=1)
+    with pytest.raises(ValueError, match="learning rate"):
+        train_stacked_cnn(stack, images[None], labels, [0], "adam", [float("nan")], [0], steps=1)
+    with pytest.raises(ValueError, match="init_scale"):
+        StackedCNN([0], 1, 8, 2, first_layer_init_scale=0.0)
+    with pytest.raises(ValueError, match="image_size"):
+        StackedCNN([0], 1, 4, 2)
+    assert stacked_accuracy(stack, images[None], labels, [0]).shape == (1,)
