@@ -1,0 +1,131 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from utils import sensitivity
+
+
+def _network(n_inputs=4, seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(n_inputs, 8), nn.ReLU(), nn.Linear(8, 3)).double()
+
+
+def _raw(n=6, d=4, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, size=(n, d)).astype(float)
+
+
+def test_gradients_match_finite_differences_of_each_measure():
+    model, raw = _network(), _raw()
+    shift, scale = raw.mean(0), raw.std(0) + 1.0
+    gradients = sensitivity.output_gradients(model, raw, shift, scale)
+    step = 1e-4
+    with torch.no_grad():
+        def measures(x):
+            logits = model(torch.tensor((x - shift) / scale))
+            top, order = logits.sort(dim=1, descending=True)
+            return logits, torch.log_softmax(logits, 1), top[:, 0] - top[:, 1], order[:, 0]
+        logits, log_p, margin, predicted = measures(raw)
+        rows = torch.arange(len(raw))
+        for feature in range(raw.shape[1]):
+            moved = raw.copy(); moved[:, feature] += step
+            logits2, log_p2, margin2, _ = measures(moved)
+            assert np.allclose((logits2[rows, predicted] - logits[rows, predicted]) / step, gradients["logit"][:, feature], atol=1e-6)
+            assert np.allclose((log_p2[rows, predicted] - log_p[rows, predicted]) / step, gradients["log_prob"][:, feature], atol=1e-6)
+            assert np.allclose((margin2 - margin) / step, gradients["margin"][:, feature], atol=1e-6)
+
+
+def test_twin_networks_have_the_same_sensitivity_in_raw_units():
+    # A network for standardized inputs and its twin for raw inputs (first layer absorbs the map).
+    from utils.analysis import absorb_affine
+
+    model, raw = _network(), _raw()
+    shift, scale = raw.mean(0), raw.std(0) + 1.0
+    twin = nn.Sequential(absorb_affine(model[0], -shift / scale, 1 / scale).double(), nn.ReLU(), model[2])
+    for name, values in sensitivity.output_gradients(model, raw, shift, scale).items():
+        assert np.allclose(values, sensitivity.output_gradients(twin, raw)[name], rtol=1e-9, atol=1e-12), name
+    assert np.array_equal(sensitivity.smallest_change(model, raw, shift, scale), sensitivity.smallest_change(twin, raw))
+
+
+def test_smallest_change_agrees_with_a_brute_force_search():
+    model, raw = _network(seed=3), _raw(n=5, seed=1)
+    shift, scale = 128.0, 30.0
+    found = sensitivity.smallest_change(model, raw, shift, scale)
+    found_probability = sensitivity.smallest_change(model, raw, shift, scale, probability=0.05)
+    with torch.no_grad():
+        def predict(x):
+            p = torch.softmax(model(torch.tensor((x - shift) / scale)), 1)
+            return p.argmax(1).numpy(), p.numpy()
+        label, p0 = predict(raw)
+        for feature in range(raw.shape[1]):
+            candidates = np.concatenate([sensitivity.LADDER, -sensitivity.LADDER])
+            for i in range(len(raw)):
+                tried = np.concatenate([candidates, [0 - raw[i, feature], 255 - raw[i, feature]]])
+                tried = tried[(raw[i, feature] + tried >= 0) & (raw[i, feature] + tried <= 255) & (tried != 0)]
+                moved = np.repeat(raw[i : i + 1], len(tried), axis=0); moved[:, feature] += tried
+                new_label, p = predict(moved)
+                flips = np.abs(tried[new_label != label[i]])
+                shifts = np.abs(tried[np.abs(p[:, label[i]] - p0[i, label[i]]) >= 0.05])
+                assert found[i, feature] == (flips.min() if flips.size else np.inf)
+                assert found_probability[i, feature] == (shifts.min() if shifts.size else np.inf)
+
+
+def test_generic_models_take_the_slow_path_with_the_same_answer():
+    model, raw = _network(), _raw()
+    wrapped = nn.Sequential(nn.Identity(), *model)  # first module is not Linear: full inputs are moved
+    assert np.array_equal(sensitivity.smallest_change(model, raw, 10.0, 50.0, probability=0.01),
+                          sensitivity.smallest_change(wrapped, raw, 10.0, 50.0, probability=0.01))
+    assert np.allclose(sensitivity.probability_change(model, raw, 10.0, 50.0, features=[1, 3]),
+                       sensitivity.probability_change(wrapped, raw, 10.0, 50.0, features=[1, 3]))
+
+
+def test_probability_change_steps_down_at_the_top_of_the_range():
+    layer = nn.Linear(1, 2, bias=False).double()
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([[1.0], [0.0]]))
+    up, down = sensitivity.probability_change(layer, [[0.0], [10.0]], high=10.0)[:, 0]
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    assert np.isclose(up, sigmoid(1) - sigmoid(0)) and np.isclose(down, sigmoid(10) - sigmoid(9))
+    assert sensitivity.fraction_moved([[up, down]], threshold=0.01) == 0.5
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: sensitivity.output_gradients(m, [[np.nan, 1.0, 2.0, 3.0]]),
+    lambda m: sensitivity.smallest_change(m, [[np.nan, 1.0, 2.0, 3.0]]),
+    lambda m: sensitivity.probability_change(m, [[np.inf, 1.0, 2.0, 3.0]]),
+])
+def test_nan_and_inf_are_rejected(call):
+    with pytest.raises(ValueError, match="NaN|inf"):
+        call(_network())
+
+
+def test_a_model_with_a_different_number_of_inputs_is_rejected():
+    for call in (sensitivity.output_gradients, sensitivity.smallest_change, sensitivity.probability_change):
+        with pytest.raises(ValueError, match="takes 4 input features, but the data have 3"):
+            call(_network(4), _raw(d=3))
+
+
+def test_wrong_shapes_and_settings_are_rejected():
+    model, raw = _network(), _raw()
+    with pytest.raises(ValueError, match="1-D or 2-D"):
+        sensitivity.output_gradients(model, raw[None])
+    with pytest.raises(ValueError, match="scale"):
+        sensitivity.output_gradients(model, raw, scale=[1.0, 2.0])
+    with pytest.raises(ValueError, match="contains 0"):
+        sensitivity.smallest_change(model, raw, scale=0.0)
+    with pytest.raises(ValueError, match="range"):
+        sensitivity.smallest_change(model, raw + 300)
+    with pytest.raises(ValueError, match="probability"):
+        sensitivity.smallest_change(model, raw, probability=1.5)
+    with pytest.raises(ValueError, match="features"):
+        sensitivity.probability_change(model, raw, features=[7])
+    with pytest.raises(ValueError, match="step"):
+        sensitivity.probability_change(model, raw, step=0.0)
+    with pytest.raises(TypeError):
+        sensitivity.output_gradients("not a model", raw)
+    with pytest.raises(TypeError, match="numbers"):
+        sensitivity.output_gradients(model, np.array([["a"] * 4]))
+    with pytest.raises(ValueError, match="threshold"):
+        sensitivity.fraction_moved([[0.1]], threshold=np.nan)
+    with pytest.raises(ValueError, match="NaN"):
+        sensitivity.fraction_moved([[np.nan]], threshold=0.1)

@@ -1,0 +1,239 @@
+"""How much a classifier's answer moves when one input feature moves, measured in the data's own units.
+
+A network sees ``(x - shift) / scale`` of the raw data ``x``. Its sensitivity to the raw data must
+be measured in raw units (one pixel level for an 8-bit image), and with outputs whose size means
+the same thing for every network. Logits do not: they are defined only up to a per-sample constant,
+and independently trained networks put them on different scales. So this module offers
+
+- :func:`output_gradients`: gradients of the predicted class's logit, of its log-probability and of
+  the margin (its logit minus the runner-up's), all in raw units, from one batched Jacobian;
+- :func:`smallest_change`: the behavioural measure, the smallest change of one feature (in raw
+  units, within the data's range) that flips the prediction or moves the predicted probability by
+  a stated amount;
+- :func:`probability_change` and :func:`fraction_moved`: how much one step of one feature moves the
+  predicted probability, and for what fraction of (sample, feature) pairs that exceeds a threshold.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from utils.checks import as_float_matrix, per_feature
+
+MEASURES = ("logit", "log_prob", "margin")
+# Changes of one feature tried by smallest_change, in raw units: about 1.5x apart, so the answer
+# is within a factor 1.5 of the exact smallest integer change; the range ends are always tried too.
+LADDER = np.array([1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 255], dtype=np.float64)
+
+
+def _first_linear(model: nn.Module) -> nn.Linear | None:
+    return next((module for module in model.modules() if isinstance(module, nn.Linear)), None)
+
+
+def _check_model(model: nn.Module, n_features: int) -> torch.nn.Parameter:
+    """The model's first parameter (for dtype and device); a clear error when its input width differs."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    first = _first_linear(model)
+    if first is not None and first.in_features != n_features:
+        raise ValueError(f"the model takes {first.in_features} input features, but the data have {n_features}")
+    parameter = next(model.parameters(), None)
+    if parameter is None:
+        raise ValueError("the model has no parameters to take dtype and device from")
+    return parameter
+
+
+def _model_inputs(raw: np.ndarray, shift: object, scale: object) -> tuple[np.ndarray, np.ndarray]:
+    shift = per_feature(shift, raw.shape[1], "shift")
+    scale = per_feature(scale, raw.shape[1], "scale", nonzero=True)
+    return shift, scale
+
+
+def output_gradients(
+    model: nn.Module, raw_inputs: object, shift: object = 0.0, scale: object = 1.0
+) -> dict[str, np.ndarray]:
+    """Gradients of the predicted class's logit, log-probability and margin, per raw unit of each feature.
+
+    The model receives ``(raw - shift) / scale`` (one value, or one per feature); the chain rule
+    divides each gradient by ``scale``. Returns ``{"logit", "log_prob", "margin"}``, each (n, d).
+    The margin is the predicted logit minus the largest other logit: positive, and zero on the
+    decision boundary. One backward pass per class serves all three measures.
+
+    >>> layer = nn.Linear(2, 2, bias=False)
+    >>> _ = layer.weight.data.copy_(torch.tensor([[2.0, 0.0], [0.0, 1.0]]))
+    >>> gradients = output_gradients(layer, [[3.0, 1.0]], scale=10.0)
+    >>> gradients["logit"].round(3).tolist(), gradients["margin"].round(3).tolist()
+    ([[0.2, 0.0]], [[0.2, -0.1]])
+    """
+    raw = as_float_matrix(raw_inputs, "raw_inputs")
+    parameter = _check_model(model, raw.shape[1])
+    shift, scale = _model_inputs(raw, shift, scale)
+    inputs = torch.as_tensor((raw - shift) / scale, dtype=parameter.dtype, device=parameter.device)
+    inputs.requires_grad_(True)
+    logits = model(inputs)
+    if logits.ndim != 2 or logits.shape[1] < 2:
+        raise ValueError(f"the model must return (samples, classes >= 2), got shape {tuple(logits.shape)}")
+    n_classes = logits.shape[1]
+    # One backward pass per class, each over the whole batch: jacobian[k] = d logit_k / d inputs, (classes, n, d).
+    jacobian = np.stack([torch.autograd.grad(logits[:, k].sum(), inputs, retain_graph=k < n_classes - 1)[0].double().cpu().numpy()
+                         for k in range(n_classes)]) / scale
+    values = logits.detach().double().cpu().numpy()
+    order = np.argsort(-values, axis=1)
+    rows = np.arange(len(raw))
+    predicted, runner_up = jacobian[order[:, 0], rows], jacobian[order[:, 1], rows]
+    probabilities = np.exp(values - values.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    expected = np.einsum("nk,knd->nd", probabilities, jacobian)  # d log p_c = d z_c - sum_k p_k d z_k
+    return {"logit": predicted, "log_prob": predicted - expected, "margin": predicted - runner_up}
+
+
+def _outputs_along(
+    model: nn.Module, raw: np.ndarray, shift: np.ndarray, scale: np.ndarray, features: np.ndarray, changes: np.ndarray
+) -> torch.Tensor:
+    """Logits (n, len(features), k) x classes when feature ``features[j]`` of every sample moves by ``changes[:, j, k]``.
+
+    When the model is an ``nn.Sequential`` that starts with a Linear layer, only that layer's output
+    moves (by change / scale times one weight column), so the rest of the network runs on
+    (n, features, k) hidden vectors instead of full inputs: exact, and about d times cheaper.
+    """
+    parameter = next(model.parameters())
+    as_tensor = lambda array: torch.as_tensor(array, dtype=parameter.dtype, device=parameter.device)  # noqa: E731
+    inputs = as_tensor((raw - shift) / scale)
+    steps = as_tensor(changes / scale[features][None, :, None])  # (n, f, k) in model units
+    with torch.no_grad():
+        if isinstance(model, nn.Sequential) and isinstance(model[0], nn.Linear):
+            base = model[0](inputs)  # (n, h)
+            columns = model[0].weight[:, torch.as_tensor(features, device=parameter.device)].T  # (f, h)
+            hidden = base.new_empty((*changes.shape, base.shape[1]))  # contiguous, so the view below is free
+            torch.addcmul(base[:, None, None, :], steps[..., None], columns[None, :, None, :], out=hidden)
+            return model[1:](hidden.view(-1, hidden.shape[-1])).view(*changes.shape, -1)
+        moved = inputs[:, None, None, :].repeat(1, len(features), changes.shape[2], 1)
+        index = torch.as_tensor(features, device=parameter.device)[None, :, None, None].expand(*changes.shape, 1)
+        moved.scatter_add_(3, index, steps[..., None])
+        return model(moved.reshape(-1, raw.shape[1])).reshape(*changes.shape, -1)
+
+
+def _prepare(model, raw_inputs, shift, scale, low, high, features):
+    raw = as_float_matrix(raw_inputs, "raw_inputs")
+    _check_model(model, raw.shape[1])
+    shift, scale = _model_inputs(raw, shift, scale)
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ValueError(f"the data's range must be finite with low < high, got [{low}, {high}]")
+    if (raw < low).any() or (raw > high).any():
+        raise ValueError(f"raw_inputs must lie in the data's range [{low}, {high}]")
+    features = np.arange(raw.shape[1]) if features is None else np.asarray(features)
+    if features.ndim != 1 or features.size == 0 or not np.issubdtype(features.dtype, np.integer):
+        raise ValueError("features must be a non-empty 1-D array of feature indices")
+    if features.min() < 0 or features.max() >= raw.shape[1]:
+        raise ValueError(f"features must index the {raw.shape[1]} input features")
+    return raw, shift, scale, features
+
+
+def smallest_change(
+    model: nn.Module,
+    raw_inputs: object,
+    shift: object = 0.0,
+    scale: object = 1.0,
+    *,
+    probability: float | None = None,
+    low: float = 0.0,
+    high: float = 255.0,
+    ladder: object = LADDER,
+    features: object = None,
+    chunk: int = 64,
+) -> np.ndarray:
+    """Smallest change of one feature, in raw units, that flips the prediction (default) or moves
+    the predicted class's probability by at least ``probability``.
+
+    For every sample and feature (all, or the indices in ``features``) the changes ``+-ladder``
+    that stay inside ``[low, high]`` are tried, and so are the moves to ``low`` and to ``high``.
+    Returns (n, len(features)) absolute changes; ``inf`` where no change inside the range does
+    it. The answer is exact on those candidates; between ladder steps it is an upper bound.
+
+    >>> layer = nn.Linear(1, 2)
+    >>> _ = layer.weight.data.copy_(torch.tensor([[1.0], [-1.0]])); _ = layer.bias.data.zero_()
+    >>> smallest_change(layer, [[10.0], [0.0]], shift=100.0, scale=10.0).tolist()  # flips where x crosses 100
+    [[96.0], [128.0]]
+    """
+    raw, shift, scale, features = _prepare(model, raw_inputs, shift, scale, low, high, features)
+    if probability is not None and not 0 < probability < 1:
+        raise ValueError(f"probability must be in (0, 1), got {probability}")
+    steps = as_float_matrix(np.asarray(ladder, dtype=np.float64).ravel(), "ladder").ravel()
+    if (steps <= 0).any():
+        raise ValueError("ladder must hold positive changes")
+    with torch.no_grad():
+        parameter = next(model.parameters())
+        base = model(torch.as_tensor((raw - shift) / scale, dtype=parameter.dtype, device=parameter.device)).double().cpu()
+    predicted = base.argmax(dim=1)
+    base_probability = torch.softmax(base, dim=1)[torch.arange(len(raw)), predicted].numpy()
+    answer = np.full((len(raw), len(features)), np.inf)
+    for start in range(0, len(features), chunk):  # bounded memory: n * chunk * candidates at a time
+        part = features[start : start + chunk]
+        values = raw[:, part]  # (n, f)
+        changes = np.concatenate(
+            [np.broadcast_to(np.concatenate([steps, -steps]), (*values.shape, 2 * len(steps))),
+             (low - values)[..., None], (high - values)[..., None]], axis=2)
+        inside = (values[..., None] + changes >= low) & (values[..., None] + changes <= high) & (changes != 0)
+        logits = _outputs_along(model, raw, shift, scale, part, changes).cpu()
+        if probability is None:
+            done = (logits.argmax(dim=3) != predicted[:, None, None]).numpy()
+        else:
+            logits = logits.double()
+            moved = torch.softmax(logits, dim=3).gather(3, predicted[:, None, None, None].expand(*changes.shape, 1))[..., 0]
+            done = np.abs(moved.numpy() - base_probability[:, None, None]) >= probability
+        answer[:, start : start + len(part)] = np.where(done & inside, np.abs(changes), np.inf).min(axis=2)
+    return answer
+
+
+def probability_change(
+    model: nn.Module,
+    raw_inputs: object,
+    shift: object = 0.0,
+    scale: object = 1.0,
+    *,
+    step: float = 1.0,
+    low: float = 0.0,
+    high: float = 255.0,
+    features: object = None,
+    chunk: int = 128,
+) -> np.ndarray:
+    """|change of the predicted class's probability| when one feature moves by ``step`` raw units.
+
+    The step goes up, or down where going up would leave ``[low, high]``. Returns (n, len(features)).
+
+    >>> layer = nn.Linear(1, 2, bias=False)
+    >>> _ = layer.weight.data.copy_(torch.tensor([[1.0], [0.0]]))
+    >>> probability_change(layer, [[0.0]], high=10.0).round(4).tolist()  # sigmoid(1) - sigmoid(0)
+    [[0.2311]]
+    """
+    raw, shift, scale, features = _prepare(model, raw_inputs, shift, scale, low, high, features)
+    if not np.isfinite(step) or step <= 0 or step > high - low:
+        raise ValueError(f"step must be positive and fit in the range, got {step}")
+    with torch.no_grad():
+        parameter = next(model.parameters())
+        base = torch.softmax(model(torch.as_tensor((raw - shift) / scale, dtype=parameter.dtype, device=parameter.device)).double().cpu(), dim=1)
+    predicted = base.argmax(dim=1)
+    answer = np.empty((len(raw), len(features)))
+    for start in range(0, len(features), chunk):
+        part = features[start : start + chunk]
+        changes = np.where(raw[:, part] + step <= high, step, -step)[..., None]
+        logits = _outputs_along(model, raw, shift, scale, part, changes).double().cpu()
+        moved = torch.softmax(logits[:, :, 0], dim=2).gather(2, predicted[:, None, None].expand(len(raw), len(part), 1))[..., 0]
+        answer[:, start : start + len(part)] = np.abs(moved.numpy() - base.gather(1, predicted[:, None]).numpy())
+    return answer
+
+
+def fraction_moved(changes: object, threshold: float) -> float:
+    """Fraction of (sample, feature) pairs whose probability change exceeds ``threshold``.
+
+    >>> fraction_moved([[0.1, 0.0], [0.3, 0.0]], threshold=0.05)
+    0.5
+    """
+    values = np.asarray(changes, dtype=np.float64)
+    if values.size == 0 or np.isnan(values).any():
+        raise ValueError("changes must be non-empty and free of NaN")
+    if not np.isfinite(threshold) or threshold < 0:
+        raise ValueError(f"threshold must be a non-negative number, got {threshold}")
+    return float((values > threshold).mean())
