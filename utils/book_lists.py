@@ -184,21 +184,45 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+STYLES = ("table", "bullets", "brief")
+
+
 def list_myst(name: str, style: str = "table", side: str | None = None, current_page: str | None = None,
               path: Path | str = DATA_FILE, root: Path = ROOT) -> str:
-    """A list rendered as MyST: ``style`` "table" or "bullets"; ``side`` filters the harms."""
+    """A list rendered as MyST.
+
+    ``name``: "reasons", "harms" or "mechanisms". ``style``: "table" (every measured effect),
+    "bullets" (the same as a list) or "brief" (titles and links only, for a summary). ``side``
+    keeps only the harms of one side ("normalized" or "not-normalized").
+    """
+    if name == "mechanisms":
+        return "\n".join(f"- **{mechanism}**: {text}." for mechanism, text in load(path)["mechanisms"].items())
     if name not in LIST_NAMES:
-        raise ValueError(f"unknown list {name!r}; choose one of {LIST_NAMES}")
-    if style not in ("table", "bullets"):
-        raise ValueError(f"unknown style {style!r}; choose 'table' or 'bullets'")
+        raise ValueError(f"unknown list {name!r}; choose one of {(*LIST_NAMES, 'mechanisms')}")
+    if style not in STYLES:
+        raise ValueError(f"unknown style {style!r}; choose one of {STYLES}")
     if side is not None and (name != "harms" or side not in SIDES):
         raise ValueError(f"side {side!r} applies to harms only, one of {sorted(SIDES)}")
     items = [item for item in load(path)[name] if side is None or item.side == side]
+    if style == "brief":
+        def brief(item: Item) -> str:
+            extra = f" ({item.mechanism})" if item.mechanism else ""
+            return f"{item.title}{extra}, {{ref}}`{item.evidence.label}`"
+        if name == "harms" and side is None:
+            def lowered(item: Item) -> str:  # mid-sentence
+                text = brief(item)
+                return text[0].lower() + text[1:]
+            return "\n".join(f"- *Lost {SIDES[key]}:* " + "; ".join(lowered(item) for item in items if item.side == key) + "."
+                             for key in SIDES)
+        return "\n".join(f"- {brief(item)}" for item in items)
     if style == "bullets":
         return "\n".join(f"- **{item.title}**: {item_myst(item, current_page, root)}." for item in items)
     if name == "reasons":
         header = "| reason | measured effect |\n|---|---|"
         rows = [f"| {_cell(item.title)} | {_cell(item_myst(item, current_page, root))} |" for item in items]
+    elif side is not None:
+        header = "| case | mechanism | measured effect |\n|---|---|---|"
+        rows = [f"| {_cell(item.title)} | {item.mechanism} | {_cell(item_myst(item, current_page, root))} |" for item in items]
     else:
         header = "| a small change is lost … | case | mechanism | measured effect |\n|---|---|---|---|"
         rows = [f"| {SIDES[item.side]} | {_cell(item.title)} | {item.mechanism} | "

@@ -7,8 +7,8 @@ Usage in any page or notebook markdown cell::
     :side: normalized
     ```
 
-- argument: ``reasons`` or ``harms``;
-- ``:style:`` ``table`` (default) or ``bullets``;
+- argument: ``reasons``, ``harms`` or ``mechanisms``;
+- ``:style:`` ``table`` (default), ``bullets`` or ``brief`` (titles and links only);
 - ``:side:`` (harms only) ``normalized`` or ``not-normalized``.
 
 The list is generated as MyST (with ``{glue:text}`` numbers and ``{ref}`` links) and parsed in place,
@@ -29,7 +29,7 @@ class BookListDirective(Directive):
     required_arguments = 1
     has_content = False
     option_spec = {
-        "style": lambda value: directives.choice(value, ("table", "bullets")),
+        "style": lambda value: directives.choice(value, book_lists.STYLES),
         "side": lambda value: directives.choice(value, tuple(book_lists.SIDES)),
     }
 
@@ -43,7 +43,10 @@ class BookListDirective(Directive):
                                         current_page=current_page)
         except (ValueError, OSError) as error:
             raise self.error(f"book-list {name}: {error}") from None
-        container = nodes.container(classes=["book-list", f"book-list-{name}"])
+        classes = ["book-list", f"book-list-{name}", f"book-list-style-{self.options.get('style', 'table')}"]
+        if "side" in self.options:
+            classes.append(f"book-list-side-{self.options['side']}")
+        container = nodes.container(classes=classes)
         self.state.nested_parse(StringList(text.splitlines(), source=str(book_lists.DATA_FILE)),
                                 self.content_offset, container)
         return [container]
