@@ -21,6 +21,7 @@ True
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,7 +169,10 @@ def effect_myst(evidence: Evidence, current_page: str | None = None, root: Path 
 
     def role(match: re.Match) -> str:
         number = evidence.numbers[match.group(1)]
-        source = number.key if number.page == current_page else f"/{number.page}::{number.key}"
+        if number.page == current_page:
+            source = number.key
+        else:  # a path relative to the page, as myst-nb resolves it
+            source = f"{posixpath.relpath(number.page, posixpath.dirname(current_page or 'index.md'))}::{number.key}"
         return f"{{glue:text}}`{source}:{number.format}`"
 
     return f"{PLACEHOLDER.sub(role, evidence.effect)} ({{ref}}`{evidence.label}`)"
