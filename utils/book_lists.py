@@ -141,9 +141,15 @@ def glued_keys(notebook: Path) -> set[str]:
 
 def known_labels(root: Path = ROOT) -> set[str]:
     """Every ``(label)=`` target in the book's pages and notebooks (for pending links)."""
+    import nbformat
+
     labels: set[str] = set()
-    for path in [*root.glob("*.md"), *root.glob("chapters/*.ipynb"), *root.glob("chapters/*.md")]:
+    for path in [*root.glob("*.md"), *root.glob("chapters/*.md")]:
         labels.update(LABEL.findall(path.read_text(encoding="utf-8")))
+    for path in root.glob("chapters/*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "markdown":
+                labels.update(LABEL.findall(cell.source))
     return labels
 
 
@@ -211,7 +217,8 @@ def list_myst(name: str, style: str = "table", side: str | None = None, current_
     if style == "brief":
         def brief(item: Item) -> str:
             extra = f" ({item.mechanism})" if item.mechanism else ""
-            return f"{item.title}{extra}, {{ref}}`{item.evidence.label}`"
+            link = "" if item.evidence.pending else f", {{ref}}`{item.evidence.label}`"
+            return f"{item.title}{extra}{link}"
         if name == "harms" and side is None:
             def lowered(item: Item) -> str:  # mid-sentence
                 text = brief(item)
