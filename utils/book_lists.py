@@ -12,6 +12,20 @@ fails the build with a message that names the item.
 Numbers are never copied into the file: each item names the notebook and glue key that computes
 them, and the rendered MyST pastes them with ``{glue:text}``.
 
+How to use it (the whole API):
+
+- In a page or a notebook's markdown cell: ```` ```{book-list} harms ```` with ``:style:`` ``table``
+  (default: every measured effect, with links), ``bullets`` or ``brief`` (titles and links only), and
+  for the harms ``:side: normalized`` or ``:side: not-normalized``. ``{book-list} reasons`` and
+  ``{book-list} mechanisms`` work the same way. A notebook that computes some of the numbers itself
+  (the sensitivity chapter) gets them under their plain glue keys; others come by relative path.
+- In a notebook's code: ``as_frame("harms", values={"offset_distinct": 17})`` returns the list as a
+  DataFrame (index: item ids), with that notebook's own numbers filled in.
+- In Python: ``load()`` (validated items), ``list_myst(...)`` (the MyST the directive parses).
+- To add or change an item, edit ``book_lists.yml`` only. An item whose numbers come from a chapter not
+  written yet carries ``pending: true``; tests/test_book_lists.py fails as soon as those numbers exist,
+  so the flag is removed when the chapter lands.
+
 >>> lists = load()
 >>> sorted(lists)
 ['harms', 'mechanisms', 'reasons']
