@@ -31,7 +31,6 @@ PAGES = _pages()
 # Pages whose known defect is being fixed on another branch: the test is expected to fail there, and
 # strict=True makes it fail loudly once the page is fixed, so the marker gets removed.
 KNOWN = {
-    ("no_raw_output", "chapters/04_convergence"): "issue 10 (lead) rewrites the printed ConvergenceWarning of section 4.5",
     ("prose_matches_table", "chapters/05_sensitivity"): "issue 11 rewrites the weight-decay table (72.9% vs 0.728)",
 }
 

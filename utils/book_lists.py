@@ -230,9 +230,9 @@ def list_myst(name: str, style: str = "table", side: str | None = None, current_
     items = [item for item in load(path)[name] if side is None or item.side == side]
     if style == "brief":
         def brief(item: Item) -> str:
-            extra = f" ({item.mechanism})" if item.mechanism else ""
-            link = "" if item.evidence.pending else f", {{ref}}`{item.evidence.label}`"
-            return f"{item.title}{extra}{link}"
+            extra = f"{item.mechanism}; " if item.mechanism else ""
+            link = "" if item.evidence.pending else f"{extra}see {{ref}}`{item.evidence.label}`"
+            return f"{item.title} ({link or extra.rstrip('; ')})" if (link or extra) else item.title
         if name == "harms" and side is None:
             def lowered(item: Item) -> str:  # mid-sentence
                 text = brief(item)

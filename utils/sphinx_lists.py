@@ -18,6 +18,8 @@ A broken data file or a missing number is a build error, not a silent gap.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
 from docutils.statemachine import StringList
@@ -36,7 +38,7 @@ class BookListDirective(Directive):
     def run(self) -> list[nodes.Node]:
         env = self.state.document.settings.env
         name = self.arguments[0]
-        current_page = env.doc2path(env.docname, base=False).as_posix()
+        current_page = Path(env.doc2path(env.docname, base=False)).as_posix()  # str in Sphinx 7, Path in 8
         env.note_dependency(str(book_lists.DATA_FILE))  # edit the data, and every page using it rebuilds
         try:
             text = book_lists.list_myst(name, self.options.get("style", "table"), self.options.get("side"),
