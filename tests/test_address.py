@@ -50,3 +50,11 @@ def test_binder_takes_the_cpu_torch_and_the_pinned_stack():
     for name in ("numpy", "scipy", "pandas", "matplotlib", "scikit-learn"):
         assert binder[name] == pins[name], f"binder pins {name}=={binder[name]}, requirements.txt {pins[name]}"
     assert "--no-deps -e ." in (ROOT / "binder" / "postBuild").read_text()
+
+
+@pytest.mark.parametrize("name", ["book_address", "set_launch_cell", "set_clone_line", "student_edition", "site_zip"])
+def test_tools_doctests(name):
+    import doctest
+
+    result = doctest.testmod(tool(name))
+    assert result.failed == 0 and result.attempted > 0
