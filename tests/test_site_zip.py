@@ -20,7 +20,6 @@ from test_site import CHROMIUM_FLAGS, PAGES, _chromium
 
 site_zip = tool("site_zip")
 ARCHIVE = ROOT / "_build" / f"{site_zip.TOP}.zip"
-pytestmark = slow
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +65,7 @@ def _open(browser, url: str):
     return page, outside, errors
 
 
+@slow
 @pytest.mark.parametrize("name", [PAGES[0], PAGES[1], "chapters/05_sensitivity"])
 def test_page_works_from_the_file_system(browser, unpacked, name):
     page, outside, errors = _open(browser, (unpacked / f"{name}.html").as_uri())
@@ -82,6 +82,7 @@ def test_page_works_from_the_file_system(browser, unpacked, name):
         page.close()
 
 
+@slow
 def test_next_link_works_from_the_file_system(browser, unpacked):
     page, _, _ = _open(browser, (unpacked / f"{PAGES[1]}.html").as_uri())
     try:
@@ -92,6 +93,7 @@ def test_next_link_works_from_the_file_system(browser, unpacked):
         page.close()
 
 
+@slow
 def test_search_works_or_says_why_not(browser, unpacked):
     page, outside, _ = _open(browser, (unpacked / "search.html").as_uri() + "?q=standardization")
     try:
