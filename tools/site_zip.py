@@ -2,8 +2,9 @@
 
 Everything the pages load already comes from the site itself (utils.sphinx_site serves
 MathJax locally), so the archive is the site as built, under one top folder, plus one thing:
-on the search page, a note shown only under ``file://``, where the browser blocks the requests
-search needs (the note says how to serve the folder instead). Online nothing changes.
+on the search page, a note shown only under ``file://``, where the browser blocks search from
+reading the pages (it lists matches without excerpts); the note says so and how to serve the
+folder instead. Online nothing changes.
 
     .venv/bin/python tools/site_zip.py [--html _build/html] [--out _build/scaling-vs-normalization-site.zip]
 """
@@ -26,9 +27,10 @@ document.addEventListener("DOMContentLoaded", () => {{
   const note = document.createElement("div");
   note.id = "{NOTE_ID}";
   note.className = "admonition warning";
-  note.innerHTML = "<p class='admonition-title'>Search does not work from a file</p>" +
-    "<p>Opened from the file system, the browser blocks what search needs. Serve this folder instead: " +
-    "run <code>python -m http.server</code> inside it and open <code>http://localhost:8000</code>. " +
+  note.innerHTML = "<p class='admonition-title'>Search is limited when the site is opened from a file</p>" +
+    "<p>The browser blocks search from reading the pages here, so it lists matching pages without " +
+    "their excerpts, and may miss some. For full search, serve this folder: run " +
+    "<code>python -m http.server</code> inside it and open <code>http://localhost:8000/search.html</code>. " +
     "Every other page works from the file system as it is.</p>";
   const main = document.querySelector("main") || document.body;
   main.prepend(note);
