@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 export MPLBACKEND := agg
 
 .PHONY: help setup book test bench lab clean
+.PHONY: pdf site-zip student test-editions address
 
 help:
 	@echo "make book   build the site into _build/html (executes notebooks, cached)"
@@ -14,6 +15,11 @@ help:
 	@echo "make bench  time every notebook cold, a no-change rebuild and the test suite"
 	@echo "make lab    open the chapters in JupyterLab"
 	@echo "make clean  remove build outputs (keeps .venv)"
+	@echo "make pdf       the whole book as PDF: _build/pdf/*-instructor.pdf and *-student.pdf"
+	@echo "make site-zip  the site as one archive that works from file://: _build/*-site.zip"
+	@echo "make student   chapters without solutions and an answer key: _build/student/"
+	@echo "make test-editions  the slow tests of the PDF, site archive, student and launch editions"
+	@echo "make address   rewrite the launch set-up cells and clone lines from _config.yml's repository"
 
 setup: $(STAMP)
 
@@ -40,3 +46,32 @@ lab: $(STAMP)
 clean:
 	rm -rf _build .pytest_cache
 	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
+
+# Take-away editions (README, "Editions"). The PDF prints the single-page build with the
+# system Chromium; that build reuses the execution cache of `make book`.
+HOSTED_VENV := _build/hosted-venv
+HOSTED_STAMP := $(HOSTED_VENV)/.installed
+EDITION_TESTS := tests/test_launch_parity.py tests/test_student.py tests/test_pdf.py tests/test_site_zip.py
+
+pdf: $(STAMP)
+	$(BIN)/jupyter-book build . --builder singlehtml --keep-going
+	$(BIN)/python tools/print_pdf.py
+
+site-zip: book
+	$(BIN)/python tools/site_zip.py
+
+student: $(STAMP)
+	$(BIN)/python tools/student_edition.py
+
+address: $(STAMP)
+	$(BIN)/python tools/set_launch_cell.py
+	$(BIN)/python tools/set_clone_line.py
+
+# A stand-in for a hosted notebook service: the scientific stack, torch and a kernel, no utils.
+$(HOSTED_STAMP): tools/hosted-service-requirements.txt
+	test -x $(HOSTED_VENV)/bin/python || $(PYTHON) -m venv $(HOSTED_VENV)
+	$(HOSTED_VENV)/bin/python -m pip install -r tools/hosted-service-requirements.txt
+	touch $(HOSTED_STAMP)
+
+test-editions: $(STAMP) $(HOSTED_STAMP) pdf site-zip student
+	BOOK_EDITION_TESTS=1 $(BIN)/python -m pytest $(EDITION_TESTS) -p no:cacheprovider --durations=10

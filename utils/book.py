@@ -11,13 +11,25 @@ import numbers
 import numpy as np
 
 
+def _glue(name: str, value: object) -> None:
+    """myst-nb's ``glue`` (display off); without myst-nb, nothing.
+
+    The glue only feeds the book build. A chapter launched on a hosted service (Colab, a bare
+    Jupyter) has no myst-nb, and its reader sees the values and figures in the cell outputs
+    anyway, so the chapter runs there without it instead of installing the build toolchain.
+    """
+    try:
+        from myst_nb import glue  # imported late: only needed when a chapter publishes
+    except ImportError:
+        return
+    glue(name, value, display=False)
+
+
 def glue_number(name: str, value: object) -> float | int:
     """Glue a finite number under ``name`` for ``{glue:text}`name:.2f``` in the prose; return it.
 
     In a chapter: ``glue_number("n_test", len(features_test))``.
     """
-    from myst_nb import glue  # imported late: only needed when a chapter publishes
-
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value.item()
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
@@ -25,7 +37,7 @@ def glue_number(name: str, value: object) -> float | int:
     plain = int(value) if isinstance(value, numbers.Integral) else float(value)
     if isinstance(plain, float) and not np.isfinite(plain):
         raise ValueError(f"glued value {name!r} is {plain}: the prose would show a meaningless number")
-    glue(name, plain, display=False)
+    _glue(name, plain)
     return plain
 
 
@@ -43,13 +55,12 @@ def glue_figure(name: str, figure: object) -> None:
     import matplotlib.pyplot as plt
     from IPython.display import Image, display
     from matplotlib.figure import Figure
-    from myst_nb import glue
 
     if not isinstance(figure, Figure):
         raise TypeError(f"glued figure {name!r} must be a matplotlib Figure, got {type(figure).__name__}")
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")  # dpi and bbox come from the book style (savefig.*)
     png = buffer.getvalue()
-    glue(name, Image(data=png, format="png"), display=False)
+    _glue(name, Image(data=png, format="png"))
     display(Image(data=png, format="png"))
     plt.close(figure)  # returns nothing, so a notebook cell ending here prints no bytes
