@@ -10,12 +10,23 @@
   which made the browser report an error on every page.
 - The theme's colour mode gets an explicit default, so the first visit does not log
   "invalid theme mode".
+- Tables printed by pandas get no empty header cells: the blank corner above the index
+  (``<th></th>``) is written as a data cell, so screen readers do not announce a nameless
+  column header (axe-core rule ``empty-table-header``). Done once here, for every chapter.
+- The explorable in the convergence chapter (``_static/gd-explorable.js``) is checked against
+  the book's own Python: the build writes ``_static/gd-explorable-table.json``, the condition
+  number and iteration counts that ``utils.curvature`` computes on the explorable's grid, and a
+  browser test compares the page with it.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
+
+from docutils import nodes
 
 BUNDLE = "tex-chtml.js"
 FONTS = Path("output") / "chtml" / "fonts" / "woff-v2"
@@ -65,8 +76,90 @@ def _copy_files(app, exception) -> None:
         shutil.copy2(font, target / FONTS / font.name)
 
 
+# An empty header cell, as pandas writes it above the index (``<th></th>``, ``<th>&nbsp;</th>``,
+# or the Styler's ``<th class="blank level0" >&nbsp;</th>``).
+EMPTY_HEADER = re.compile(r"<th(\s[^>]*)?>(?:\s|&nbsp;|&#160;)*</th>")
+
+
+def without_empty_headers(html: str) -> str:
+    """Write empty ``<th>`` cells of an HTML table as ``<td>`` cells, keeping their attributes.
+
+    >>> without_empty_headers('<tr><th></th><th>kappa</th></tr><tr><th class="blank" >&nbsp;</th></tr>')
+    '<tr><td></td><th>kappa</th></tr><tr><td class="blank" >&nbsp;</td></tr>'
+    """
+    return EMPTY_HEADER.sub(lambda match: f"<td{match.group(1) or ''}>{match.group(0)[match.group(0).index('>') + 1:-5]}</td>", html)
+
+
+def _fix_table_headers(app, doctree, docname) -> None:
+    for raw in doctree.findall(nodes.raw):
+        if "html" in raw.get("format", "").split() and "<th" in raw.astext():
+            fixed = without_empty_headers(raw.astext())
+            if fixed != raw.astext():
+                raw.children = [nodes.Text(fixed)]
+
+
+# The explorable's slider positions; _static/gd-explorable.js holds the same grid (a browser test
+# checks both agree), and the table below is computed on a sample of it.
+GRID = {
+    "scale_ratio": [1, 2, 3, 5, 10, 20, 30, 50, 100],
+    "mean": [0, 0.25, 0.5, 1, 1.5, 2, 3],
+    "lr_fraction": [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1, 1.05, 1.1, 1.5, 1.9, 2],
+    "momentum": [0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95],
+}
+EXPLORABLE_TOL = 1e-6
+EXPLORABLE_MAX_ITER = 20_000
+TABLE = "gd-explorable-table.json"
+
+
+def _table_settings() -> list[dict[str, float]]:
+    """Every scale ratio and mean with the default rate and no momentum, and every rate and momentum
+    at two shapes of the bowl: 9*7 + 2*17*7 = 301 settings, a second of Python."""
+    settings = [
+        {"scale_ratio": r, "mean": m, "lr_fraction": 0.5, "momentum": 0.0} for r in GRID["scale_ratio"] for m in GRID["mean"]
+    ]
+    for r, m in ((10, 1), (3, 0)):
+        settings += [
+            {"scale_ratio": r, "mean": m, "lr_fraction": f, "momentum": b} for f in GRID["lr_fraction"] for b in GRID["momentum"]
+        ]
+    return settings
+
+
+def explorable_table() -> dict:
+    """kappa and iterations to a relative loss gap of 1e-6 for the explorable, from utils.curvature."""
+    import numpy as np
+
+    from utils.curvature import iterations_to_tol, two_feature_hessian
+
+    rows = []
+    for setting in _table_settings():
+        hessian = two_feature_hessian(setting["scale_ratio"], setting["mean"])
+        eigenvalues = np.linalg.eigvalsh(hessian)
+        lr = setting["lr_fraction"] * 2.0 / eigenvalues[-1]
+        iterations = iterations_to_tol(hessian, lr, momentum=setting["momentum"], tol=EXPLORABLE_TOL, max_iter=EXPLORABLE_MAX_ITER)
+        rows.append({**setting, "kappa": float(eigenvalues[-1] / eigenvalues[0]), "iterations": int(iterations)})
+    return {"grid": GRID, "tol": EXPLORABLE_TOL, "max_iter": EXPLORABLE_MAX_ITER, "rows": rows}
+
+
+def _export_table(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    import hashlib
+
+    import utils.curvature
+
+    # The table depends only on utils.curvature and the grid: skip the work when neither changed.
+    key = hashlib.sha256(Path(utils.curvature.__file__).read_bytes() + json.dumps(GRID).encode()).hexdigest()
+    target = Path(app.outdir) / "_static" / TABLE
+    if target.is_file() and json.loads(target.read_text()).get("source") == key:
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps({"source": key, **explorable_table()}, indent=1))
+
+
 def setup(app) -> dict:
     app.connect("builder-inited", _use_local_copy)
     app.connect("html-page-context", _drop_thebe)
+    app.connect("doctree-resolved", _fix_table_headers)
     app.connect("build-finished", _copy_files)
+    app.connect("build-finished", _export_table)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
