@@ -198,8 +198,7 @@
     note.textContent =
       "Loss: half of (w − w*)ᵀH(w − w*), with H the second-moment matrix of two features x_i = s_i (mean + z_i), " +
       "s = (1, ratio), z_i independent with unit variance. Iterations count steps until the loss falls below " +
-      TOL.toExponential(0).replace("e", "×10^") + " of its start, within " + MAX_ITER.toLocaleString("en-US") +
-      " steps. Use the arrow keys, Home and End on a slider.";
+      "10⁻⁶ of its start, within " + MAX_ITER.toLocaleString("en-US") + " steps. Use the arrow keys, Home and End on a slider.";
     root.appendChild(note);
 
     function settings() {

@@ -13,6 +13,12 @@
 - Tables printed by pandas get no empty header cells: the blank corner above the index
   (``<th></th>``) is written as a data cell, so screen readers do not announce a nameless
   column header (axe-core rule ``empty-table-header``). Done once here, for every chapter.
+- Two ARIA problems of the theme and of Sphinx are repaired in the written pages: the primary
+  sidebar (logo, search button, table of contents) sits in no landmark, so screen-reader users
+  cannot jump to it or past it (axe-core rule ``region``); it becomes a labelled navigation region.
+  The bibliography's entries carry ``role="doc-biblioentry"``, deprecated in WAI-ARIA and not a
+  list item, so their ``role="list"`` container has no valid items (``aria-required-children``,
+  critical); they become ``role="listitem"``.
 - The explorable in the convergence chapter (``_static/gd-explorable.js``) is checked against
   the book's own Python: the build writes ``_static/gd-explorable-table.json``, the condition
   number and iteration counts that ``utils.curvature`` computes on the explorable's grid, and a
@@ -98,6 +104,37 @@ def _fix_table_headers(app, doctree, docname) -> None:
                 raw.children = [nodes.Text(fixed)]
 
 
+# (what the theme or Sphinx writes, what the page gets); each replacement is idempotent.
+ARIA_REPAIRS = [
+    (
+        '<div id="pst-primary-sidebar" class="bd-sidebar-primary bd-sidebar">',
+        '<div id="pst-primary-sidebar" class="bd-sidebar-primary bd-sidebar" role="navigation" aria-label="Book">',
+    ),
+    ('role="doc-biblioentry"', 'role="listitem"'),
+]
+
+
+def repair_aria(html: str) -> str:
+    """Apply ARIA_REPAIRS to one page.
+
+    >>> repair_aria('<div class="citation" id="id1" role="doc-biblioentry">')
+    '<div class="citation" id="id1" role="listitem">'
+    """
+    for old, new in ARIA_REPAIRS:
+        html = html.replace(old, new)
+    return html
+
+
+def _repair_pages(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    for page in Path(app.outdir).rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        repaired = repair_aria(html)
+        if repaired != html:
+            page.write_text(repaired, encoding="utf-8")
+
+
 # The explorable's slider positions; _static/gd-explorable.js holds the same grid (a browser test
 # checks both agree), and the table below is computed on a sample of it.
 GRID = {
@@ -162,4 +199,5 @@ def setup(app) -> dict:
     app.connect("doctree-resolved", _fix_table_headers)
     app.connect("build-finished", _copy_files)
     app.connect("build-finished", _export_table)
+    app.connect("build-finished", _repair_pages)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
