@@ -133,3 +133,29 @@ def test_sweep_members_are_the_trained_runs():
     assert training.accuracy(result.member("a", "adam", 0.1, 4), features, labels) == pytest.approx(row["test_accuracy"])
     with pytest.raises(ValueError):
         result.member("a", "adam", 0.5, 4)
+
+
+def test_depth_init_scale_and_validation_records():
+    from utils.training import StackedMLP, sweep
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 4))
+    y = (X[:, 0] > 0).astype(int)
+    plain = StackedMLP([3], 4, 8, 2, hidden_layers=3)
+    scaled = StackedMLP([3], 4, 8, 2, hidden_layers=3, first_layer_init_scale=0.25)
+    assert len(plain.models[0]) == 4 and len(plain.hidden_activations(torch.zeros(1, 2, 4))) == 3
+    assert torch.allclose(scaled.models[0][0].weight, 0.25 * plain.models[0][0].weight)
+    assert torch.equal(scaled.models[0][1].weight, plain.models[0][1].weight)  # only the first layer changes
+    result = sweep({"x": (X[:60], y[:60], X[60:90], y[60:90], X[90:], y[90:])}, ["momentum"], [0.1], seeds=[0], steps=30,
+                   batch_size=30, hidden_layers=2)
+    row = result.records.iloc[0]
+    assert 0 <= row["val_accuracy"] <= 1 and 0 <= row["test_accuracy"] <= 1 and row["initial_loss"] > 0
+    member = result.member("x", "momentum", 0.1, 0)
+    inputs = torch.as_tensor(X[90:], dtype=torch.float32)
+    assert torch.allclose(member(inputs), result.models[("x", "momentum")](inputs[None])[0], atol=1e-6)
+    with pytest.raises(ValueError, match="hidden_layers"):
+        StackedMLP([0], 4, 8, 2, hidden_layers=0)
+    with pytest.raises(ValueError, match="first_layer_init_scale"):
+        StackedMLP([0], 4, 8, 2, first_layer_init_scale=0.0)
+    with pytest.raises(ValueError, match="validation pair"):
+        sweep({"x": (X, y, X)}, ["sgd"], [0.1], seeds=[0], steps=2)

@@ -19,7 +19,12 @@ from torch.nn import functional as F
 
 from utils.repro import book_seed, device
 
-OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+# "momentum" is SGD with heavy-ball momentum 0.9, the form of SGD practitioners actually use.
+OPTIMIZERS = {
+    "sgd": torch.optim.SGD,
+    "momentum": lambda groups, **kwargs: torch.optim.SGD(groups, momentum=0.9, **kwargs),
+    "adam": torch.optim.Adam,
+}
 # A run has diverged when its loss is non-finite or exceeds this multiple of its first loss:
 # cross-entropy grows without bound once weights explode, long before it overflows.
 DIVERGENCE_FACTOR = 1000.0
@@ -68,11 +73,15 @@ def _batch_indices(generators: list[torch.Generator], n_samples: int, batch_size
 
 
 class StackedMLP(nn.Module):
-    """``n_models`` independent one-hidden-layer MLPs evaluated together with batched matmuls.
+    """``n_models`` independent MLPs (``hidden_layers`` hidden layers of ``n_hidden`` units) evaluated
+    together with batched matmuls.
 
     Each model keeps its own parameter tensors, so an optimizer can give each a
     different learning rate through parameter groups; ``forward`` stacks them.
-    Initialization matches ``nn.Linear``'s default (uniform in +-1/sqrt(fan_in)).
+    Initialization matches ``nn.Linear``'s default (kaiming_uniform with a = sqrt(5): weights
+    uniform in +-1/sqrt(fan_in), variance 1/(3 fan_in)); ``first_layer_init_scale`` then
+    multiplies the first layer's initial weights, e.g. 1/255 gives raw 0-255 inputs the
+    starting function of a network built for inputs divided by 255.
     """
 
     def __init__(
@@ -83,12 +92,19 @@ class StackedMLP(nn.Module):
         n_outputs: int,
         activation: str = "relu",
         input_norm: str | None = None,
+        hidden_layers: int = 1,
+        first_layer_init_scale: float | Sequence[float] = 1.0,
     ):
         super().__init__()
+        scales = np.broadcast_to(np.asarray(first_layer_init_scale, dtype=np.float64), (len(seeds),))
         if activation not in ("relu", "tanh"):
             raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}")
         if input_norm not in (None, "batch", "layer"):
             raise ValueError(f"input_norm must be None, 'batch' or 'layer', got {input_norm!r}")
+        if isinstance(hidden_layers, bool) or not isinstance(hidden_layers, int) or hidden_layers < 1:
+            raise ValueError(f"hidden_layers must be a positive int, got {hidden_layers!r}")
+        if not np.isfinite(scales).all() or (scales <= 0).any():
+            raise ValueError(f"first_layer_init_scale must be positive and finite, got {first_layer_init_scale}")
         self.activation = torch.relu if activation == "relu" else torch.tanh
         self.n_inputs = n_inputs
         # BatchNorm1d over n_models * n_inputs channels keeps each model's statistics and affine
@@ -98,30 +114,46 @@ class StackedMLP(nn.Module):
             "batch": nn.BatchNorm1d(len(seeds) * n_inputs),
             "layer": nn.LayerNorm(n_inputs, elementwise_affine=False),
         }[input_norm]
+        widths = [n_inputs] + [n_hidden] * hidden_layers + [n_outputs]
         self.models = nn.ModuleList()
-        for seed in seeds:
+        for seed, scale in zip(seeds, scales):
             torch.manual_seed(int(seed))  # the same seed gives the same initial network at every lr
-            self.models.append(nn.Sequential(nn.Linear(n_inputs, n_hidden), nn.Linear(n_hidden, n_outputs)))
+            layers = nn.Sequential(*[nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:])])
+            with torch.no_grad():
+                layers[0].weight.mul_(float(scale))
+            self.models.append(layers)
 
     def member(self, index: int) -> nn.Sequential:
         """Model ``index`` as an ordinary ``nn.Sequential`` (sharing its parameters), for analysis tools."""
         if self.input_norm is not None:
             raise ValueError("members of a model with an input normalization layer cannot be taken apart")
-        first, second = self.models[index]
-        return nn.Sequential(first, nn.ReLU() if self.activation is torch.relu else nn.Tanh(), second)
+        parts: list[nn.Module] = []
+        for layer in self.models[index]:
+            parts += [layer, nn.ReLU() if self.activation is torch.relu else nn.Tanh()]
+        return nn.Sequential(*parts[:-1])
 
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        """``inputs`` (n_models, batch, n_inputs) -> logits (n_models, batch, n_outputs)."""
+    def hidden_activations(self, inputs: torch.Tensor) -> list[torch.Tensor]:
+        """Post-activation outputs of every hidden layer, each (n_models, batch, n_hidden)."""
         if isinstance(self.input_norm, nn.BatchNorm1d):
             n_models, batch, width = inputs.shape
             flat = inputs.permute(1, 0, 2).reshape(batch, n_models * width)
             inputs = self.input_norm(flat).reshape(batch, n_models, width).permute(1, 0, 2)
         elif self.input_norm is not None:
             inputs = self.input_norm(inputs)
-        first = torch.stack([m[0].weight.T for m in self.models]), torch.stack([m[0].bias for m in self.models])
-        second = torch.stack([m[1].weight.T for m in self.models]), torch.stack([m[1].bias for m in self.models])
-        hidden = self.activation(torch.baddbmm(first[1][:, None, :], inputs, first[0]))
-        return torch.baddbmm(second[1][:, None, :], hidden, second[0])
+        outputs, current = [], inputs
+        for depth in range(len(self.models[0]) - 1):
+            weight = torch.stack([m[depth].weight.T for m in self.models])
+            bias = torch.stack([m[depth].bias for m in self.models])
+            current = self.activation(torch.baddbmm(bias[:, None, :], current, weight))
+            outputs.append(current)
+        return outputs
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """``inputs`` (n_models, batch, n_inputs) -> logits (n_models, batch, n_outputs)."""
+        hidden = self.hidden_activations(inputs)[-1]
+        weight = torch.stack([m[-1].weight.T for m in self.models])
+        bias = torch.stack([m[-1].bias for m in self.models])
+        return torch.baddbmm(bias[:, None, :], hidden, weight)
 
 
 def _per_model_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -140,8 +172,13 @@ def train_stacked(
     steps: int,
     batch_size: int,
     weight_decay: float = 0.0,
+    feature_sets: Sequence[int] | None = None,
 ) -> History:
-    """Train every model of ``model`` at its own learning rate; mini-batch order follows ``batch_seeds``."""
+    """Train every model of ``model`` at its own learning rate; mini-batch order follows ``batch_seeds``.
+
+    ``features`` is (n, d), shared by all models, or (sets, n, d) with ``feature_sets`` naming the
+    set each model trains on (several preprocessings of the same samples, trained together).
+    """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
     _check_schedule(learning_rates, steps, batch_size)
@@ -150,13 +187,15 @@ def train_stacked(
     groups = [{"params": m.parameters(), "lr": float(lr)} for m, lr in zip(model.models, learning_rates)]
     opt = OPTIMIZERS[optimizer](groups, weight_decay=weight_decay)
     generators = [torch.Generator().manual_seed(int(seed)) for seed in batch_seeds]
+    sets = _feature_set_index(features, feature_sets, len(model.models))
     model.train()
     losses = np.full((steps, len(learning_rates)), np.nan)
     alive = torch.ones(len(learning_rates), dtype=torch.bool)
     limit = None
     for step in range(steps):
-        index = _batch_indices(generators, len(features), batch_size).to(features.device)
-        per_model = _per_model_loss(model(features[index]), labels[index])
+        index = _batch_indices(generators, len(labels), batch_size).to(features.device)
+        batch = features[index] if sets is None else features[sets[:, None], index]
+        per_model = _per_model_loss(model(batch), labels[index])
         current = per_model.detach().cpu()
         limit = DIVERGENCE_FACTOR * current if limit is None else limit
         alive &= torch.isfinite(current) & (current <= limit)
@@ -170,11 +209,33 @@ def train_stacked(
     return History(losses=losses, diverged=~alive.numpy())
 
 
+def _feature_set_index(features: torch.Tensor, feature_sets: Sequence[int] | None, n_models: int) -> torch.Tensor | None:
+    if features.ndim == 2 and feature_sets is None:
+        return None
+    if features.ndim != 3 or feature_sets is None or len(feature_sets) != n_models:
+        raise ValueError("features (sets, n, d) need feature_sets with one set index per model, and only they do")
+    sets = torch.as_tensor(list(feature_sets), dtype=torch.long, device=features.device)
+    if sets.min() < 0 or sets.max() >= len(features):
+        raise ValueError(f"feature_sets must index the {len(features)} feature sets")
+    return sets
+
+
 @torch.no_grad()
-def stacked_accuracy(model: StackedMLP, features: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
-    """Accuracy of every model on the same data (a model with NaN logits predicts class 0 everywhere)."""
-    logits = model(features.expand(len(model.models), *features.shape))
-    return (logits.argmax(dim=2) == labels).float().mean(dim=1).cpu().numpy()
+def stacked_accuracy(
+    model: StackedMLP, features: torch.Tensor, labels: torch.Tensor, feature_sets: Sequence[int] | None = None, chunk: int = 250
+) -> np.ndarray:
+    """Accuracy of every model (a model with NaN logits predicts class 0 everywhere).
+
+    ``features`` is (n, d) for all models, or (sets, n, d) with ``feature_sets`` as in
+    :func:`train_stacked`. Samples go through in chunks to bound memory.
+    """
+    sets = _feature_set_index(features, feature_sets, len(model.models))
+    correct = torch.zeros(len(model.models), device=labels.device)
+    for start in range(0, len(labels), chunk):
+        part = slice(start, start + chunk)
+        inputs = features[part].expand(len(model.models), -1, -1) if sets is None else features[sets, part]
+        correct += (model(inputs).argmax(dim=2) == labels[part]).float().sum(dim=1)
+    return (correct / len(labels)).cpu().numpy()
 
 
 def train_many(
@@ -189,6 +250,8 @@ def train_many(
     batch_size: int = 128,
     activation: str = "relu",
     weight_decay: float = 0.0,
+    hidden_layers: int = 1,
+    first_layer_init_scale: float = 1.0,
 ) -> tuple[StackedMLP, History]:
     """Train one MLP per (learning rate, seed) pair, all together; model ``i`` uses
     ``learning_rates[i]`` and ``seeds[i]`` (initial weights and mini-batch order).
@@ -203,7 +266,10 @@ def train_many(
     features, labels = _as_tensors(features, labels)
     features, labels = features.to(device()), labels.to(device())
     n_classes = int(labels.max()) + 1
-    model = StackedMLP(list(seeds), features.shape[1], n_hidden, n_classes, activation).to(device())
+    model = StackedMLP(
+        list(seeds), features.shape[1], n_hidden, n_classes, activation,
+        hidden_layers=hidden_layers, first_layer_init_scale=first_layer_init_scale,
+    ).to(device())
     history = train_stacked(
         model, features, labels, optimizer, list(learning_rates), list(seeds), steps, batch_size, weight_decay
     )
@@ -212,26 +278,54 @@ def train_many(
 
 @dataclass
 class SweepResult:
-    """Tidy records (one row per run), loss curves and the trained models, keyed by (preprocessing, optimizer)."""
+    """Tidy records (one row per run), loss curves and the trained models, keyed by (preprocessing, optimizer).
+
+    Preprocessings of the same samples train together in one ``StackedMLP``: ``models[key]`` is
+    that shared stack and ``offsets[key]`` the index of the key's first model in it.
+    """
 
     records: pd.DataFrame
-    curves: dict[tuple[str, str], np.ndarray]  # (steps, len(learning_rates), len(seeds))
-    models: dict[tuple[str, str], StackedMLP]  # model i trained at grid[i] = (lr, seed), lr-major
-    learning_rates: list[float]
+    curves: dict[tuple[str, str], np.ndarray]  # (steps, len(grids[preprocessing]), len(seeds))
+    models: dict[tuple[str, str], StackedMLP]
+    grids: dict[str, list[float]]  # learning rates per preprocessing
     seeds: list[int]
+    offsets: dict[tuple[str, str], int]
+
+    @property
+    def learning_rates(self) -> list[float]:
+        """All learning rates of the sweep, in increasing order."""
+        return sorted({lr for grid in self.grids.values() for lr in grid})
+
+    def member_index(self, preprocessing: str, optimizer: str, lr: float, seed: int) -> int:
+        """Index, in ``models[(preprocessing, optimizer)]``, of the run at (lr, seed)."""
+        grid = self.grids.get(preprocessing, [])
+        matches = [i for i, value in enumerate(grid) if np.isclose(value, lr)]
+        if not matches or seed not in self.seeds or (preprocessing, optimizer) not in self.offsets:
+            raise ValueError(f"no run of {preprocessing!r} with {optimizer!r} at lr={lr}, seed={seed} in this sweep")
+        return self.offsets[(preprocessing, optimizer)] + matches[0] * len(self.seeds) + self.seeds.index(seed)
 
     def member(self, preprocessing: str, optimizer: str, lr: float, seed: int) -> nn.Sequential:
         """The trained network of one run, so analyses reuse it instead of training it again."""
-        matches = [i for i, value in enumerate(self.learning_rates) if np.isclose(value, lr)]
-        if not matches or seed not in self.seeds:
-            raise ValueError(f"no run at lr={lr}, seed={seed} in this sweep")
-        return self.models[(preprocessing, optimizer)].member(matches[0] * len(self.seeds) + self.seeds.index(seed))
+        index = self.member_index(preprocessing, optimizer, lr, seed)
+        return self.models[(preprocessing, optimizer)].member(index)
+
+
+def _prepare_splits(name: str, arrays: tuple) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    if len(arrays) not in (4, 6):
+        raise ValueError(f"dataset {name!r} must be (X_train, y_train, X_test, y_test) or with a validation pair, got {len(arrays)} arrays")
+    splits = [_as_tensors(arrays[i], arrays[i + 1]) for i in range(0, len(arrays), 2)]
+    return [(x.to(device()), y.to(device())) for x, y in splits]
+
+
+def _fusable(a: list, b: list) -> bool:
+    """Two preprocessings can train in one stack when they hold the same samples, labels and widths."""
+    return len(a) == len(b) and all(xa.shape == xb.shape and torch.equal(ya, yb) for (xa, ya), (xb, yb) in zip(a, b))
 
 
 def sweep(
     datasets: Mapping[str, tuple],
     optimizers: Sequence[str],
-    learning_rates: Sequence[float],
+    learning_rates: Sequence[float] | Mapping[str, Sequence[float]],
     seeds: Sequence[int] | None = None,
     *,
     n_hidden: int = 32,
@@ -239,14 +333,24 @@ def sweep(
     batch_size: int = 128,
     activation: str = "relu",
     input_norm: str | None = None,
+    hidden_layers: int = 1,
+    first_layer_init_scale: float | Mapping[str, float] = 1.0,
+    weight_decay: float = 0.0,
 ) -> SweepResult:
-    """Train one-hidden-layer MLPs for every preprocessing x optimizer x learning rate x seed.
+    """Train MLPs for every preprocessing x optimizer x learning rate x seed.
 
-    ``datasets`` maps a preprocessing name to ``(X_train, y_train, X_test, y_test)``.
-    All learning rates and seeds of one (preprocessing, optimizer) pair train
-    together in one ``StackedMLP``. ``seeds=None`` uses ``BOOK_SEED`` + 0, 1, 2.
+    ``datasets`` maps a preprocessing name to ``(X_train, y_train, X_test, y_test)`` or
+    ``(X_train, y_train, X_val, y_val, X_test, y_test)``; with a validation split the records
+    carry ``val_accuracy`` (choose settings on it) next to ``test_accuracy`` (report it).
+    ``learning_rates`` is one grid, or one grid per preprocessing. ``seeds=None`` uses
+    ``BOOK_SEED`` + 0, 1, 2; a seed fixes the initial weights and the mini-batch order, so runs
+    are paired across preprocessings and learning rates.
+    Optimizers: ``"sgd"`` (plain), ``"momentum"`` (SGD, momentum 0.9), ``"adam"``.
     ``input_norm`` puts a ``BatchNorm1d`` (``"batch"``) or ``LayerNorm`` (``"layer"``)
-    in front of every network.
+    in front of every network; ``hidden_layers`` sets the depth; ``first_layer_init_scale``
+    (one value, or one per preprocessing) multiplies the first layer's initial weights.
+    Preprocessings of the same samples train together, one stack per optimizer, which is
+    what makes a sweep of hundreds of networks fast.
 
     >>> rng = np.random.default_rng(0); X = rng.normal(size=(64, 3)); y = (X[:, 0] > 0).astype(int)
     >>> result = sweep({"raw": (X, y, X, y)}, ["sgd"], [0.1, 1.0], seeds=[0], steps=5, batch_size=16)
@@ -256,40 +360,61 @@ def sweep(
     seeds = [book_seed() + offset for offset in range(3)] if seeds is None else list(seeds)
     if not datasets or not optimizers or not seeds:
         raise ValueError("datasets, optimizers and seeds must be non-empty")
-    _check_schedule(learning_rates, steps, batch_size)
-    records, curves, models = [], {}, {}
-    for name, (x_train, y_train, x_test, y_test) in datasets.items():
-        x_train, y_train = _as_tensors(x_train, y_train)
-        x_test, y_test = _as_tensors(x_test, y_test)
-        x_train, y_train, x_test, y_test = (t.to(device()) for t in (x_train, y_train, x_test, y_test))
-        n_classes = int(max(y_train.max(), y_test.max())) + 1
-        grid = [(lr, seed) for lr in learning_rates for seed in seeds]
+    grids = {name: [float(lr) for lr in (learning_rates[name] if isinstance(learning_rates, Mapping) else learning_rates)]
+             for name in datasets}
+    scales = {name: float(first_layer_init_scale[name] if isinstance(first_layer_init_scale, Mapping) else first_layer_init_scale)
+              for name in datasets}
+    for grid in grids.values():
+        _check_schedule(grid, steps, batch_size)
+    prepared = {name: _prepare_splits(name, arrays) for name, arrays in datasets.items()}
+    groups: list[list[str]] = []
+    for name in prepared:
+        group = next((g for g in groups if _fusable(prepared[g[0]], prepared[name])), None)
+        group.append(name) if group is not None else groups.append([name])
+    records, curves, models, offsets = [], {}, {}, {}
+    for group in groups:
+        splits = [[prepared[name][i] for name in group] for i in range(len(prepared[group[0]]))]
+        stacked = [(torch.stack([x for x, _ in split]), split[0][1]) for split in splits]  # (sets, n, d), labels
+        n_classes = int(max(y.max() for _, y in stacked)) + 1
+        runs = [(name, lr, seed) for name in group for lr in grids[name] for seed in seeds]
+        feature_sets = [group.index(name) for name, _, _ in runs]
         for optimizer in optimizers:
-            model = StackedMLP([s for _, s in grid], x_train.shape[1], n_hidden, n_classes, activation, input_norm)
-            model = model.to(device())
+            model = StackedMLP(
+                [seed for *_, seed in runs], stacked[0][0].shape[2], n_hidden, n_classes, activation, input_norm,
+                hidden_layers=hidden_layers, first_layer_init_scale=[scales[name] for name, _, _ in runs],
+            ).to(device())
             history = train_stacked(
-                model, x_train, y_train, optimizer, [lr for lr, _ in grid], [s for _, s in grid], steps, batch_size
+                model, *stacked[0], optimizer, [lr for _, lr, _ in runs], [seed for *_, seed in runs], steps,
+                batch_size, weight_decay, feature_sets=feature_sets,
             )
             model.eval()  # BatchNorm: use the running statistics, as a deployed model would
-            accuracy = stacked_accuracy(model, x_test, y_test)
+            accuracy = stacked_accuracy(model, *stacked[-1], feature_sets=feature_sets)
+            val_accuracy = (stacked_accuracy(model, *stacked[1], feature_sets=feature_sets) if len(stacked) == 3
+                            else np.full(len(runs), np.nan))
             final = history.final_loss
-            for run, (lr, seed) in enumerate(grid):
+            for run, (name, lr, seed) in enumerate(runs):
                 records.append(
                     {
                         "preprocessing": name,
                         "optimizer": optimizer,
                         "lr": lr,
                         "seed": seed,
+                        "initial_loss": history.losses[0, run],
                         "final_loss": final[run],
+                        "val_accuracy": val_accuracy[run],
                         # Scored on its final weights even when diverged: non-finite logits make the
                         # network predict a single class, i.e. chance accuracy, which is what a user gets.
                         "test_accuracy": accuracy[run],
                         "diverged": bool(history.diverged[run]),
                     }
                 )
-            curves[(name, optimizer)] = history.losses.reshape(steps, len(learning_rates), len(seeds))
-            models[(name, optimizer)] = model
-    return SweepResult(pd.DataFrame.from_records(records), curves, models, [float(lr) for lr in learning_rates], seeds)
+            for name in group:
+                first = next(run for run, (other, _, _) in enumerate(runs) if other == name)
+                width = len(grids[name]) * len(seeds)
+                curves[(name, optimizer)] = history.losses[:, first : first + width].reshape(steps, len(grids[name]), len(seeds))
+                models[(name, optimizer)] = model
+                offsets[(name, optimizer)] = first
+    return SweepResult(pd.DataFrame.from_records(records), curves, models, grids, seeds, offsets)
 
 
 def train(

@@ -1,0 +1,272 @@
+"""Curvature and what it predicts: step-size rules, momentum and iteration counts on quadratics,
+and the top Hessian eigenvalue of a network's training loss.
+
+On a quadratic loss ``(w - w*)^T H (w - w*) / 2`` every eigen-direction of ``H`` evolves on its own,
+so the eigenvalues of ``H`` (and the step size and momentum) decide everything: which steps are
+stable, how fast the error shrinks, how many iterations a tolerance costs. For a network the
+Hessian is not constant, but its top eigenvalue at the start still bounds the stable learning rates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+STEP_RULES = ("optimal", "max")
+
+
+def _as_hessians(hessians: object) -> tuple[np.ndarray, np.ndarray]:
+    """A stack (r, d, d) of symmetric positive-definite matrices and their eigenvalues (ascending)."""
+    H = np.asarray(hessians, dtype=np.float64)
+    H = H[None] if H.ndim == 2 else H
+    if H.ndim != 3 or H.shape[1] != H.shape[2] or H.shape[1] == 0:
+        raise ValueError(f"hessians must be square matrices (d, d) or a stack (r, d, d), got shape {H.shape}")
+    if not np.isfinite(H).all():
+        raise ValueError("hessians contain NaN or inf")
+    if not np.allclose(H, np.swapaxes(H, 1, 2), rtol=1e-10, atol=1e-12 * np.abs(H).max()):
+        raise ValueError("hessians must be symmetric")
+    eigenvalues = np.linalg.eigvalsh(H)
+    if (eigenvalues[:, 0] <= 0).any():
+        raise ValueError("every Hessian must be positive definite (a zero eigenvalue never converges)")
+    return H, eigenvalues
+
+
+def _per_matrix(values: object, count: int, name: str, low: float, high: float = np.inf) -> np.ndarray:
+    array = np.broadcast_to(np.asarray(values, dtype=np.float64), (count,)).copy() if np.ndim(values) == 0 else np.asarray(values, dtype=np.float64)
+    if array.shape != (count,):
+        raise ValueError(f"{name} must be a scalar or one value per Hessian ({count}), got shape {array.shape}")
+    if not np.isfinite(array).all() or (array < low).any() or (array >= high).any():
+        raise ValueError(f"{name} must be finite and in [{low}, {high}), got {array.tolist()}")
+    return array
+
+
+def two_feature_hessian(scale_ratio: float, mean: float) -> np.ndarray:
+    """Second-moment matrix ``E[x x^T]`` of two features ``x_i = s_i (mean + z_i)``, ``s = (1, scale_ratio)``,
+    with ``z_i`` independent, zero-mean, unit-variance: ``D [[1+m^2, m^2], [m^2, 1+m^2]] D``, ``D = diag(s)``.
+
+    This is the Hessian of least squares on those two features. ``mean = 0`` is centered data.
+
+    >>> two_feature_hessian(1.0, 0.0).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    for name, value in (("scale_ratio", scale_ratio), ("mean", mean)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if scale_ratio <= 0:
+        raise ValueError(f"scale_ratio must be positive, got {scale_ratio}")
+    m2 = float(mean) ** 2
+    D = np.diag([1.0, float(scale_ratio)])
+    return D @ np.array([[1.0 + m2, m2], [m2, 1.0 + m2]]) @ D
+
+
+def step_size(hessians: object, rule: str) -> np.ndarray:
+    """Fixed step for gradient descent: ``"optimal"`` = 2/(lambda_min + lambda_max), which needs the
+    smallest eigenvalue, or ``"max"`` = 1/lambda_max, which needs only the largest. One per Hessian.
+
+    >>> step_size(np.diag([1.0, 3.0]), "optimal").tolist(), step_size(np.diag([1.0, 3.0]), "max").tolist()
+    ([0.5], [0.3333333333333333])
+    """
+    if rule not in STEP_RULES:
+        raise ValueError(f"rule must be one of {STEP_RULES}, got {rule!r}")
+    _, eigenvalues = _as_hessians(hessians)
+    if rule == "optimal":
+        return 2.0 / (eigenvalues[:, 0] + eigenvalues[:, -1])
+    return 1.0 / eigenvalues[:, -1]
+
+
+def heavy_ball_tuned(hessians: object) -> tuple[np.ndarray, np.ndarray]:
+    """Polyak's tuned heavy-ball parameters: lr = 4/(sqrt(l_max) + sqrt(l_min))^2 and
+    momentum = ((sqrt(k) - 1)/(sqrt(k) + 1))^2, which contract the error by (sqrt(k) - 1)/(sqrt(k) + 1) per step.
+
+    >>> lr, momentum = heavy_ball_tuned(np.diag([1.0, 1.0]))
+    >>> lr.tolist(), momentum.tolist()
+    ([1.0], [0.0])
+    """
+    _, eigenvalues = _as_hessians(hessians)
+    low, high = np.sqrt(eigenvalues[:, 0]), np.sqrt(eigenvalues[:, -1])
+    return 4.0 / (high + low) ** 2, ((high - low) / (high + low)) ** 2
+
+
+def contraction_rate(hessians: object, lr: object, momentum: object = 0.0) -> np.ndarray:
+    """Asymptotic factor by which the error shrinks per step (spectral radius of the iteration).
+
+    For each eigenvalue l, heavy ball's error obeys e_{k+1} = (1 + b - lr l) e_k - b e_{k-1}; the rate is
+    the largest root modulus over all eigenvalues. A rate >= 1 means no convergence; > 1, divergence.
+
+    >>> contraction_rate(np.diag([1.0, 4.0]), 0.4).round(6).tolist()  # 2/(1+4): (k-1)/(k+1) = 0.6
+    [0.6]
+    """
+    H, eigenvalues = _as_hessians(hessians)
+    lr = _per_matrix(lr, len(H), "lr", 0.0)
+    if (lr == 0).any():
+        raise ValueError("lr must be positive")
+    momentum = _per_matrix(momentum, len(H), "momentum", 0.0, 1.0)
+    trace = 1.0 + momentum[:, None] - lr[:, None] * eigenvalues  # sum of the two roots
+    discriminant = (trace**2 - 4.0 * momentum[:, None]).astype(complex)
+    roots = np.stack([(trace + np.sqrt(discriminant)) / 2, (trace - np.sqrt(discriminant)) / 2])
+    return np.abs(roots).max(axis=(0, 2))
+
+
+def gd_path(
+    hessian: object,
+    lr: float,
+    momentum: float = 0.0,
+    steps: int = 50,
+    start: object | None = None,
+    optimum: object | None = None,
+) -> np.ndarray:
+    """Iterates of heavy-ball gradient descent ``w_{k+1} = w_k - lr H (w_k - w*) + momentum (w_k - w_{k-1})``.
+
+    Starts at ``start`` (default 0) with no velocity; ``optimum`` defaults to all ones.
+    Returns ``(steps + 1, d)``; ``momentum=0`` is plain gradient descent.
+
+    >>> gd_path(np.eye(2), lr=1.0, steps=1)[-1].tolist()
+    [1.0, 1.0]
+    """
+    H, _ = _as_hessians(hessian)
+    if len(H) != 1:
+        raise ValueError("gd_path takes one Hessian (d, d)")
+    H = H[0]
+    d = len(H)
+    _per_matrix(lr, 1, "lr", 0.0)
+    _per_matrix(momentum, 1, "momentum", 0.0, 1.0)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be a non-negative int, got {steps!r}")
+    w_star = np.ones(d) if optimum is None else np.asarray(optimum, dtype=np.float64)
+    w0 = np.zeros(d) if start is None else np.asarray(start, dtype=np.float64)
+    for name, vector in (("optimum", w_star), ("start", w0)):
+        if vector.shape != (d,) or not np.isfinite(vector).all():
+            raise ValueError(f"{name} must be a finite vector of length {d}, got shape {vector.shape}")
+    path = np.empty((steps + 1, d))
+    path[0] = w0
+    previous = w0
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging path is a result, not an error
+        for k in range(steps):
+            path[k + 1] = path[k] - lr * H @ (path[k] - w_star) + momentum * (path[k] - previous)
+            previous = path[k]
+    return path
+
+
+def iterations_to_tol(
+    hessians: object,
+    lr: object,
+    momentum: object = 0.0,
+    tol: float = 1e-6,
+    max_iter: int = 1_000_000,
+) -> np.ndarray:
+    """Iterations until the relative distance to the optimum ``||w_k - w*|| / ||w_0 - w*||`` first
+    drops below ``tol``.
+
+    The same iteration as :func:`gd_path` (start ``w_0 = 0``, optimum ``w* = (1, ..., 1)``), run for a
+    stack of Hessians at once, each with its own ``lr`` and ``momentum`` (scalars broadcast).
+    Distance, not loss, is the criterion: every direction counts alike, so the count is set by
+    the slowest direction, ``ln(1/tol) / ln(1/rate)`` (see :func:`predicted_iterations`).
+    Returns floats: ``inf`` where the run diverges or needs more than ``max_iter`` steps.
+
+    >>> iterations_to_tol(np.diag([1.0, 1.0]), lr=1.0).tolist()
+    [1.0]
+    """
+    H, _ = _as_hessians(hessians)
+    lr = _per_matrix(lr, len(H), "lr", 0.0)
+    if (lr == 0).any():
+        raise ValueError("lr must be positive")
+    momentum = _per_matrix(momentum, len(H), "momentum", 0.0, 1.0)
+    if not 0 < tol < 1:
+        raise ValueError(f"tol must be in (0, 1), got {tol}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
+    # Work on the error e = w - w*: the start w = 0 is e = -1 in every coordinate.
+    error = -np.ones(H.shape[:2])
+    previous = error.copy()
+    initial = np.einsum("ri,ri->r", error, error)
+    counts = np.full(len(H), np.inf)
+    active = np.arange(len(H))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, max_iter + 1):
+            e, p, h = error[active], previous[active], H[active]
+            new = e - lr[active, None] * np.einsum("rij,rj->ri", h, e) + momentum[active, None] * (e - p)
+            previous[active], error[active] = e, new
+            gap = np.einsum("ri,ri->r", new, new) / initial[active]  # squared relative distance
+            done = gap < tol**2
+            counts[active[done]] = k
+            # A run whose distance grew a thousand-fold (or overflowed) has diverged: stop tracking it.
+            keep = ~done & np.isfinite(gap) & (gap < 1e6)
+            active = active[keep]
+            if not active.size:
+                break
+    return counts
+
+
+def predicted_iterations(rate: object, tol: float = 1e-6) -> np.ndarray:
+    """Iterations ``ln(1/tol) / ln(1/rate)`` that a contraction ``rate`` per step predicts for a
+    relative distance ``tol`` to the optimum. ``inf`` for rate >= 1.
+
+    >>> predicted_iterations(0.5, tol=0.25).tolist()
+    2.0
+    """
+    rate = np.asarray(rate, dtype=np.float64)
+    if not np.isfinite(rate).all() or (rate < 0).any():
+        raise ValueError("rate must be finite and non-negative")
+    if not 0 < tol < 1:
+        raise ValueError(f"tol must be in (0, 1), got {tol}")
+    with np.errstate(divide="ignore"):
+        return np.where(rate < 1, np.log(1 / tol) / np.log(1 / np.maximum(rate, 1e-300)), np.inf)
+
+
+def top_hessian_eigenvalues(
+    model: "torch.nn.Module",
+    inputs: "torch.Tensor",
+    labels: "torch.Tensor",
+    iterations: int = 30,
+    seed: int = 0,
+) -> np.ndarray:
+    """Top eigenvalue of each stacked model's training-loss Hessian, by power iteration with
+    Hessian-vector products (double backward through ``torch.autograd``).
+
+    ``model`` is a :class:`utils.training.StackedMLP` (``forward`` maps (models, n, d) to
+    (models, n, classes)); ``inputs`` is (models, n, d), so each model can see its own
+    preprocessing; ``labels`` is (n,). The stacked loss is the sum of the models' mean
+    cross-entropies, so its Hessian is block-diagonal and one product serves every model.
+    Returns the Rayleigh quotient of each block after ``iterations`` products.
+    """
+    import torch
+    from torch.nn import functional as F
+
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
+        raise ValueError(f"iterations must be a positive int, got {iterations!r}")
+    n_models = len(model.models)
+    if inputs.ndim != 3 or inputs.shape[0] != n_models or inputs.shape[2] != model.n_inputs:
+        raise ValueError(f"inputs must have shape ({n_models}, samples, {model.n_inputs}), got {tuple(inputs.shape)}")
+    if labels.ndim != 1 or len(labels) != inputs.shape[1]:
+        raise ValueError(f"labels must be 1-D with {inputs.shape[1]} entries, got shape {tuple(labels.shape)}")
+    if not torch.isfinite(inputs).all():
+        raise ValueError("inputs contain NaN or inf")
+    blocks = [list(member.parameters()) for member in model.models]
+    params = [p for block in blocks for p in block]
+    logits = model(inputs)
+    per_model = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.repeat(n_models), reduction="none")
+    loss = per_model.view(n_models, -1).mean(dim=1).sum()
+    gradients = torch.autograd.grad(loss, params, create_graph=True)
+    generator = torch.Generator().manual_seed(int(seed))
+    vectors = [torch.randn(p.shape, generator=generator).to(p) for p in params]
+
+    def normalized(vs: list) -> list:
+        out, i = [], 0
+        for block in blocks:
+            part = vs[i : i + len(block)]
+            norm = torch.sqrt(sum((v**2).sum() for v in part))
+            out += [v / norm for v in part]
+            i += len(block)
+        return out
+
+    vectors = normalized(vectors)
+    eigenvalues = torch.zeros(n_models)
+    for _ in range(iterations):
+        products = torch.autograd.grad(gradients, params, grad_outputs=vectors, retain_graph=True)
+        i = 0
+        for m, block in enumerate(blocks):
+            eigenvalues[m] = sum((v * h).sum() for v, h in zip(vectors[i : i + len(block)], products[i : i + len(block)])).detach()
+            i += len(block)
+        vectors = normalized([h.detach() for h in products])
+    return eigenvalues.numpy().astype(np.float64)
