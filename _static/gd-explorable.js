@@ -7,7 +7,8 @@
  * The quadratic, the path and the iteration count follow utils.curvature exactly:
  *   H = D [[1+m^2, m^2], [m^2, 1+m^2]] D with D = diag(1, r)      (two_feature_hessian(r, m))
  *   w_{k+1} = w_k - lr H (w_k - w*) + beta (w_k - w_{k-1}),  w_0 = w_{-1} = 0, w* = (1, 1)
- *   iterations = first k with L(w_k) / L(w_0) <= tol              (iterations_to_tol)
+ *   iterations = first k with ||w_k - w*||^2 / ||w_0 - w*||^2 < tol^2   (iterations_to_tol)
+ *   diverges   = contraction rate above 1, i.e. lr lambda_max > 2 (1 + beta)   (contraction_rate)
  * The browser test (tests/test_site.py) compares what this file shows with a table the build
  * computes from those Python helpers (_static/gd-explorable-table.json).
  */
@@ -18,11 +19,11 @@
   var GRID = {
     scale_ratio: [1, 2, 3, 5, 10, 20, 30, 50, 100],
     mean: [0, 0.25, 0.5, 1, 1.5, 2, 3],
-    lr_fraction: [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1, 1.05, 1.1, 1.5, 1.9, 2],
+    lr_fraction: [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.01, 1.05, 1.1, 1.2, 1.4, 1.6, 2.0],
     momentum: [0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95],
   };
   var TOL = 1e-6;
-  var MAX_ITER = 20000;
+  var MAX_ITER = 50000;
   var START = [0, 0];
   var OPTIMUM = [1, 1];
   var DEFAULTS = { scale_ratio: 10, mean: 1, lr_fraction: 0.5, momentum: 0 };
@@ -51,14 +52,16 @@
     return 0.5 * (e0 * (h[0][0] * e0 + h[0][1] * e1) + e1 * (h[1][0] * e0 + h[1][1] * e1));
   }
 
-  /* Iterations to a relative loss gap <= tol; MAX_ITER + 1 when not reached (diverged or too slow).
-     Also returns up to `keep` iterates for drawing. */
+  /* Iterations until the distance to the optimum falls below TOL times the starting distance,
+     in the same arithmetic as utils.curvature.iterations_to_tol; Infinity when the run blows up
+     (distance grown a thousand-fold) or needs more than MAX_ITER steps. Also keeps up to `keep`
+     iterates for drawing. */
   function run(h, lr, beta, keep) {
     var e = [START[0] - OPTIMUM[0], START[1] - OPTIMUM[1]];
     var previous = [e[0], e[1]];
-    var initial = lossGap(h, e[0], e[1]);
+    var initial = e[0] * e[0] + e[1] * e[1];
     var path = [[START[0], START[1]]];
-    var iterations = MAX_ITER + 1;
+    var iterations = Infinity;
     var blewUp = false;
     for (var k = 1; k <= MAX_ITER; k++) {
       var g0 = h[0][0] * e[0] + h[0][1] * e[1];
@@ -68,12 +71,12 @@
       previous = e;
       e = [n0, n1];
       if (path.length < keep) path.push([e[0] + OPTIMUM[0], e[1] + OPTIMUM[1]]);
-      var gap = lossGap(h, e[0], e[1]) / initial;
-      if (gap <= TOL) {
+      var gap = (n0 * n0 + n1 * n1) / initial;
+      if (gap < TOL * TOL) {
         iterations = k;
         break;
       }
-      if (!(gap < 1e12)) {  // also catches NaN and Infinity
+      if (!(gap < 1e6)) {  // also catches NaN and Infinity
         blewUp = true;
         break;
       }
@@ -88,7 +91,7 @@
     var lr = settings.lr_fraction * 2 / eig[1];
     var result = run(h, lr, settings.momentum, 400);
     // Heavy ball on a quadratic is stable iff 0 < lr * lambda < 2 (1 + beta) for every eigenvalue.
-    var unstable = lr * eig[1] > 2 * (1 + settings.momentum);
+    var unstable = lr * eig[1] > 2 * (1 + settings.momentum);  // the grid keeps clear of equality
     return {
       kappa: eig[1] / eig[0],
       lambda_max: eig[1],
@@ -197,7 +200,7 @@
     note.className = "gd-explorable-note";
     note.textContent =
       "Loss: half of (w − w*)ᵀH(w − w*), with H the second-moment matrix of two features x_i = s_i (mean + z_i), " +
-      "s = (1, ratio), z_i independent with unit variance. Iterations count steps until the loss falls below " +
+      "s = (1, ratio), z_i independent with unit variance. Iterations count steps until the distance to w* falls below " +
       "10⁻⁶ of its start, within " + MAX_ITER.toLocaleString("en-US") + " steps. Use the arrow keys, Home and End on a slider.";
     root.appendChild(note);
 
@@ -218,10 +221,10 @@
       var out = compute(s);
       var iterationsText;
       if (out.diverged) iterationsText = "diverges";
-      else if (out.iterations > MAX_ITER) iterationsText = "more than " + MAX_ITER.toLocaleString("en-US");
+      else if (!isFinite(out.iterations)) iterationsText = "more than " + MAX_ITER.toLocaleString("en-US");
       else iterationsText = out.iterations.toLocaleString("en-US");
       readout.dataset.kappa = String(out.kappa);
-      readout.dataset.iterations = String(out.iterations);
+      readout.dataset.iterations = isFinite(out.iterations) ? String(out.iterations) : "";
       readout.dataset.diverged = out.diverged ? "true" : "false";
       readout.textContent = "";
       var kappa = document.createElement("span");
@@ -231,7 +234,7 @@
       iterations.className = "gd-explorable-iterations" + (out.diverged ? " gd-explorable-diverged" : "");
       iterations.textContent = out.diverged
         ? "Diverges: the step is past the stability limit"
-        : "Iterations to a loss gap of 10⁻⁶: " + iterationsText;
+        : "Iterations to 10⁻⁶ of the starting distance: " + iterationsText;
       readout.appendChild(kappa);
       readout.appendChild(document.createTextNode(". "));
       readout.appendChild(iterations);

@@ -136,25 +136,26 @@ def _repair_pages(app, exception) -> None:
 
 
 # The explorable's slider positions; _static/gd-explorable.js holds the same grid (a browser test
-# checks both agree), and the table below is computed on a sample of it.
+# checks both agree). No learning rate sits exactly on a stability limit 2 (1 + momentum) / lambda_max,
+# where rounding alone would decide between "converges slowly" and "diverges".
 GRID = {
     "scale_ratio": [1, 2, 3, 5, 10, 20, 30, 50, 100],
     "mean": [0, 0.25, 0.5, 1, 1.5, 2, 3],
-    "lr_fraction": [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1, 1.05, 1.1, 1.5, 1.9, 2],
+    "lr_fraction": [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.01, 1.05, 1.1, 1.2, 1.4, 1.6, 2.0],
     "momentum": [0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95],
 }
 EXPLORABLE_TOL = 1e-6
-EXPLORABLE_MAX_ITER = 20_000
+EXPLORABLE_MAX_ITER = 50_000
 TABLE = "gd-explorable-table.json"
 
 
 def _table_settings() -> list[dict[str, float]]:
-    """Every scale ratio and mean with the default rate and no momentum, and every rate and momentum
-    at two shapes of the bowl: 9*7 + 2*17*7 = 301 settings, a second of Python."""
+    """Every scale ratio and mean at the default rate without momentum, and every rate and momentum
+    at three shapes of the bowl: 9*7 + 3*19*7 = 462 settings."""
     settings = [
-        {"scale_ratio": r, "mean": m, "lr_fraction": 0.5, "momentum": 0.0} for r in GRID["scale_ratio"] for m in GRID["mean"]
+        {"scale_ratio": r, "mean": m, "lr_fraction": 0.5, "momentum": 0} for r in GRID["scale_ratio"] for m in GRID["mean"]
     ]
-    for r, m in ((10, 1), (3, 0)):
+    for r, m in ((10, 1), (3, 0), (30, 0.5)):
         settings += [
             {"scale_ratio": r, "mean": m, "lr_fraction": f, "momentum": b} for f in GRID["lr_fraction"] for b in GRID["momentum"]
         ]
@@ -162,18 +163,29 @@ def _table_settings() -> list[dict[str, float]]:
 
 
 def explorable_table() -> dict:
-    """kappa and iterations to a relative loss gap of 1e-6 for the explorable, from utils.curvature."""
+    """What the explorable must show for each setting, computed by utils.curvature: the condition
+    number, whether the iteration diverges (contraction rate above 1), and the iterations to a
+    relative distance of 1e-6 from the optimum (``None``: not within EXPLORABLE_MAX_ITER steps)."""
     import numpy as np
 
-    from utils.curvature import iterations_to_tol, two_feature_hessian
+    from utils.curvature import contraction_rate, iterations_to_tol, two_feature_hessian
 
-    rows = []
-    for setting in _table_settings():
-        hessian = two_feature_hessian(setting["scale_ratio"], setting["mean"])
-        eigenvalues = np.linalg.eigvalsh(hessian)
-        lr = setting["lr_fraction"] * 2.0 / eigenvalues[-1]
-        iterations = iterations_to_tol(hessian, lr, momentum=setting["momentum"], tol=EXPLORABLE_TOL, max_iter=EXPLORABLE_MAX_ITER)
-        rows.append({**setting, "kappa": float(eigenvalues[-1] / eigenvalues[0]), "iterations": int(iterations)})
+    settings = _table_settings()
+    hessians = np.stack([two_feature_hessian(s["scale_ratio"], s["mean"]) for s in settings])
+    eigenvalues = np.linalg.eigvalsh(hessians)
+    lr = np.array([s["lr_fraction"] for s in settings]) * 2.0 / eigenvalues[:, -1]
+    momentum = np.array([s["momentum"] for s in settings], dtype=np.float64)
+    iterations = iterations_to_tol(hessians, lr, momentum, tol=EXPLORABLE_TOL, max_iter=EXPLORABLE_MAX_ITER)
+    rates = contraction_rate(hessians, lr, momentum)
+    rows = [
+        {
+            **setting,
+            "kappa": float(high / low),
+            "diverges": bool(rate > 1),
+            "iterations": int(count) if np.isfinite(count) else None,
+        }
+        for setting, (low, high), rate, count in zip(settings, eigenvalues[:, [0, -1]], rates, iterations)
+    ]
     return {"grid": GRID, "tol": EXPLORABLE_TOL, "max_iter": EXPLORABLE_MAX_ITER, "rows": rows}
 
 
