@@ -446,3 +446,12 @@ def test_figures_have_an_opaque_background_in_dark_mode(browser, server):
         assert backgrounds and set(backgrounds) == {"rgb(255, 255, 255)"}, backgrounds
     finally:
         context.close()
+
+
+def test_tables_have_no_empty_header_cells(site):
+    """pandas writes an empty <th> above the index; utils.sphinx_site turns it into a <td>."""
+    from utils.sphinx_site import EMPTY_HEADER
+
+    for name in PAGES:
+        html = (site / f"{name}.html").read_text()
+        assert not EMPTY_HEADER.search(html), f"{name}: empty table header cell {EMPTY_HEADER.search(html).group(0)}"
