@@ -366,11 +366,12 @@ def test_explorable_marks_divergence_past_two_over_lambda_max(browser, server, s
             assert out["diverged"] == (fraction > 1), (fraction, out)
             assert ("Diverges" in out["text"]) == (fraction > 1), out["text"]
         # The Python helpers agree: without momentum, every rate past 2/lambda_max diverges and none
-        # reaches the tolerance; every rate below it converges on a bowl with kappa <= 1000.
+        # reaches the tolerance; every rate from 1/lambda_max to just below the limit converges within
+        # the budget on a bowl with kappa <= 1000 (about 14 kappa steps at worst).
         plain = [row for row in table["rows"] if row["momentum"] == 0]
         past = [row for row in plain if row["lr_fraction"] > 1]
         assert past and all(row["diverges"] and row["iterations"] is None for row in past)
-        below = [row for row in plain if row["lr_fraction"] < 1 and row["kappa"] <= 1000]
+        below = [row for row in plain if 0.5 <= row["lr_fraction"] < 1 and row["kappa"] <= 1000]
         assert below and all(not row["diverges"] and row["iterations"] is not None for row in below)
     finally:
         context.close()
