@@ -32,11 +32,13 @@ def test_the_script_is_idempotent_and_keeps_computation_visible():
         nbformat.v4.new_code_cell("figure = plt.figure()  # a solution's code stays in its dropdown"),
         nbformat.v4.new_markdown_cell("```{solution-end}\n```"),
         nbformat.v4.new_code_cell("x = 1  # plt.subplots() in a comment is not a figure"),
+        nbformat.v4.new_code_cell("rates = sweep(data)\nfigure, axis = plt.subplots()\nglue_figure('g', figure)"),
+        nbformat.v4.new_code_cell("labels = {'a': 'x'}\nfigure = panels(labels)\nglue_figure('h', figure)", metadata={"tags": ["remove-output"]}),
     ]
     notebook = nbformat.v4.new_notebook(cells=cells)
-    assert len(tag_hide_input.tag_notebook(notebook)) == 2
+    assert len(tag_hide_input.tag_notebook(notebook)) == 3
     tags = [cell.metadata.get("tags", []) for cell in notebook.cells]
-    assert tags == [[], ["hide-input"], ["hide-input"], ["remove-cell"], [], [], [], []]
+    assert tags == [[], ["hide-input"], ["hide-input"], ["remove-cell"], [], [], [], [], [], ["remove-output", "hide-input"]]
     assert tag_hide_input.tag_notebook(notebook) == []  # a second run changes nothing
 
 

@@ -10,11 +10,15 @@ nothing. The script only adds the tag; a tag that an author added or kept by han
 tests/test_tag_hide_input.py fails when a chapter differs from what this script produces, so
 after merging new chapters run it once and commit the result.
 
-Which cells: a code cell is presentation when it
+Which cells: a code cell is presentation when its first statement (after imports and comments)
 - draws a figure: creates one (``plt.subplots(``, ``plt.figure(``), publishes one (``glue_figure(``)
   or calls one of the book's figure helpers (``utils.plotting``);
 - or formats a table: a pandas Styler (``.style``) or an explicit rendering (``.to_html(``,
   ``.to_markdown(``, ``.to_latex(``).
+A cell tagged ``remove-output`` that publishes a figure (``glue_figure(``) is a figure cell too:
+its only product is the figure, which the book shows through the glue directive. Any other cell
+that first computes something and then plots it stays visible: its computation is part of the
+argument (split such a cell in two to hide the plotting half).
 Cells already hidden or removed (``remove-cell``, ``remove-input``, ``hide-cell``) and the code of
 exercise solutions (between ``solution-start`` and ``solution-end``, which already sits in a
 dropdown) are left alone.
@@ -40,17 +44,23 @@ TABLE_FORMAT = re.compile(r"\.style\b|\.to_(html|markdown|latex)\(")
 
 
 def is_presentation(source: str) -> bool:
-    """True for a cell that draws a figure or formats a table.
+    """True for a cell whose first statement draws a figure or formats a table.
 
     >>> is_presentation("figure, axis = plt.subplots()\\naxis.plot(x, y)")
     True
-    >>> is_presentation("table.style.format('{:.2f}')")
+    >>> is_presentation("import numpy as np\\n# the table, rounded\\ntable.style.format('{:.2f}')")
     True
     >>> is_presentation("hessian = features.T @ features / len(features)")
     False
+    >>> is_presentation("rates = sweep(data)\\nfigure, axis = plt.subplots()")  # computes first: stays visible
+    False
     """
-    code = "\n".join(line.split("#", 1)[0] for line in source.splitlines())  # ignore comments
-    return bool(FIGURE.search(code) or TABLE_FORMAT.search(code))
+    for line in source.splitlines():
+        code = line.split("#", 1)[0].strip()  # ignore comments
+        if not code or code.startswith(("import ", "from ")):
+            continue
+        return bool(FIGURE.search(code) or TABLE_FORMAT.search(code))
+    return False
 
 
 def tag_notebook(notebook: nbformat.NotebookNode) -> list[str]:
@@ -67,7 +77,8 @@ def tag_notebook(notebook: nbformat.NotebookNode) -> list[str]:
         if cell.cell_type != "code" or in_solution:
             continue
         tags = cell.metadata.get("tags", [])
-        if ALREADY_HIDDEN & set(tags) or not is_presentation(cell.source):
+        figure_only = "remove-output" in tags and "glue_figure(" in cell.source
+        if ALREADY_HIDDEN & set(tags) or not (is_presentation(cell.source) or figure_only):
             continue
         cell.metadata["tags"] = [*tags, TAG]
         changed.append(cell.get("id", "?"))
