@@ -38,7 +38,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import nbformat
 import yaml
@@ -477,18 +477,17 @@ class Renderer:
 
     # -- blocks ------------------------------------------------------------------------------
 
-    def blocks(self, text: str, on_directive: Callable[["Directive"], str | None] | None = None) -> str:
-        """Render markdown text; ``on_directive`` may take over a directive (returns None to decline)."""
-        pieces: list[str] = []
-        for block in parse_blocks(text):
-            if isinstance(block, str):
-                pieces.append(self.inline(_strip_myst_lines(block)))
-            elif isinstance(block, Fence):
-                pieces.append(block.text)
-            else:
-                handled = on_directive(block) if on_directive else None
-                pieces.append(handled if handled is not None else self.directive(block))
-        return _tidy("".join(pieces))
+    def blocks(self, text: str) -> str:
+        """Render markdown text: prose, code fences and (nested) directives."""
+        return _tidy("".join(self.block(block) for block in parse_blocks(text)))
+
+    def block(self, block: "str | Fence | Directive") -> str:
+        """One parsed block: prose gets its roles replaced, code fences stay, directives are rendered."""
+        if isinstance(block, Directive):
+            return self.directive(block)
+        if isinstance(block, Fence):
+            return block.text
+        return self.inline(_strip_myst_lines(block))
 
     def directive(self, block: "Directive") -> str:
         name = block.name
@@ -671,6 +670,9 @@ class ChapterConverter:
         cells: list[nbformat.NotebookNode] = []
         first_code = next((i for i, cell in enumerate(source.cells) if cell.cell_type == "code"), None)
         for index, cell in enumerate(source.cells):
+            if "id" not in cell:  # ids keep the output stable (nbformat would draw random ones)
+                cell = copy.copy(cell)
+                cell["id"] = f"cell-{index}"
             if cell.cell_type == "markdown":
                 text = self.markdown(cell.source, continues=self._solution_continues(source.cells, index))
                 if text.strip():
@@ -697,8 +699,7 @@ class ChapterConverter:
 
     @staticmethod
     def _cell(original: nbformat.NotebookNode, new: nbformat.NotebookNode) -> nbformat.NotebookNode:
-        if "id" in original:
-            new["id"] = original["id"]
+        new["id"] = original["id"]
         kept = {key: value for key, value in original.metadata.items() if key in {"tags", "editable", "deletable"}}
         new.metadata.update(copy.deepcopy(kept))
         return new
@@ -713,7 +714,7 @@ class ChapterConverter:
                 pieces.extend(self._flush_solution(solution))
                 pieces.append(self.exercise_directive(block))
                 continue
-            rendered = self.renderer.blocks(block.text if isinstance(block, Fence) else block) if not isinstance(block, Directive) else self.renderer.directive(block)
+            rendered = self.renderer.block(block)
             if isinstance(block, str):
                 for heading in re.findall(r"^(#{1,6})\s", block, re.M):
                     self.heading_level = len(heading)
@@ -776,8 +777,7 @@ class ChapterConverter:
         if is_setup:  # the launch set-up cell: verbatim, visible, first to run
             new = nbformat.v4.new_code_cell(cell.source)
             new.metadata.update(copy.deepcopy(cell.metadata))
-            if "id" in cell:
-                new["id"] = cell["id"]
+            new["id"] = cell["id"]
             return new
         tags = set(cell.metadata.get("tags", []))
         source = cell.source
@@ -813,7 +813,7 @@ class ChapterConverter:
                 if match:
                     cell.source = cell.source[: match.end()] + "\n\n" + banner + cell.source[match.end() :]
                     return
-        cells.insert(0, nbformat.v4.new_markdown_cell(banner))
+        cells.insert(0, nbformat.v4.new_markdown_cell(banner, id="reader-banner"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -869,10 +869,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"stale: {name} (run make notebooks)", file=sys.stderr)
         return 1 if stale else 0
     (args.root / OUTPUT_FOLDER).mkdir(exist_ok=True)
+    site_copy = args.root / "_build" / "html" / OUTPUT_FOLDER  # what the site's download button serves
     for path, text in rendered.items():
         if not path.is_file() or path.read_text() != text:
             path.write_text(text)
             print(f"wrote {path.relative_to(args.root)}")
+        if site_copy.is_dir():
+            (site_copy / path.name).write_text(text)
     for name in stale:
         if name.endswith("(no chapter)"):
             orphan = args.root / name.removesuffix(" (no chapter)")
