@@ -241,6 +241,7 @@ def test_gated_exercise_and_solution_across_cells():
     assert "<details>\n<summary><b>Solution to Exercise 1.1</b></summary>\n\nBecause 42." in cells[2].source
     assert cells[3].source.startswith("#@title Solution to Exercise 1.1: code\n")
     assert cells[3].metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
+    assert cells[4].source.startswith("#@title Solution to Exercise 1.1: checks\n")
     assert cells[4].metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
     assert cells[5].source == "After."
     assert notebook.metadata["reader_notebook"]["source"] == "chapters/01_a.ipynb"

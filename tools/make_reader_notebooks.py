@@ -262,7 +262,7 @@ class Citations:
     def from_environment(cls, env: Any, facts: BookFacts) -> "Citations | None":
         if "cite" not in env.domaindata:
             return None
-        from pybtex.plugin import find_plugin
+        from sphinxcontrib.bibtex.plugin import find_plugin
 
         style = find_plugin("sphinxcontrib.bibtex.style.referencing", env.config.bibtex_reference_style)()
         return cls(env.domaindata["cite"], style, facts)
@@ -721,7 +721,7 @@ class ChapterConverter:
             (solution if self.mode == "solution" else pieces).append(rendered)
         if self.mode == "solution":
             if continues:
-                solution.append("*The solution's code is in the collapsed cell below: expand it, or run it.*")
+                solution.append("*The solution's code follows in collapsed cells: expand them, or run them.*")
             pieces.extend(self._flush_solution(solution))
         return _tidy("\n\n".join(piece.strip("\n") for piece in pieces if piece.strip()))
 
@@ -785,7 +785,8 @@ class ChapterConverter:
         hide_output = bool(tags & {"hide-output", "hide-cell"}) or self.mode == "solution"
         title = None
         if self.mode == "solution":
-            title = f"#@title {self.solution_title}: code"
+            checks = "remove-cell" in tags and re.search(r"^\s*assert\b", source, re.M)
+            title = f"#@title {self.solution_title}: {'checks' if checks else 'code'}"
         elif "remove-cell" in tags:
             title = CHECKS_TITLE if re.search(r"^\s*assert\b", source, re.M) else NUMBERS_TITLE
         if title and not source.lstrip().startswith("#@title"):

@@ -70,7 +70,27 @@ def _copy_reader_notebooks(app, exception) -> None:
             shutil.copy2(reader, target / reader.name)
 
 
+def _note_dependency(app, docname, source) -> None:
+    # A rewritten reader notebook makes Sphinx re-read (cached, not re-executed) and re-write its chapter.
+    reader = reader_notebook(app.srcdir, docname)
+    if reader is not None:
+        app.env.dependencies[docname].add(str(reader))
+
+
+def _newly_generated(app, env, added, changed, removed) -> list[str]:
+    # A reader notebook that appeared after its chapter was read: the chapter's buttons must change.
+    return [
+        docname
+        for docname in env.found_docs
+        if (reader := reader_notebook(app.srcdir, docname)) is not None
+        and str(reader) not in env.dependencies.get(docname, set())
+        and docname not in added | changed
+    ]
+
+
 def setup(app) -> dict:
+    app.connect("source-read", _note_dependency)
+    app.connect("env-get-outdated", _newly_generated)
     app.connect("html-page-context", _point_buttons, priority=502)  # after the theme's buttons (501)
     app.connect("build-finished", _copy_reader_notebooks)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
