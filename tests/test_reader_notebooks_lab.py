@@ -50,10 +50,13 @@ def lab(tmp_path_factory):
     settings = home / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    notifications = home / "settings" / "@jupyterlab" / "apputils-extension"
+    notifications.mkdir(parents=True)  # no "Jupyter news?" pop-up over the screenshot
+    (notifications / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
     port = _free_port()
     command = [
         str(Path(sys.executable).with_name("jupyter")), "lab", "--no-browser",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0", "--allow-root",
         "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={READER}",
         f"--LabApp.user_settings_dir={home / 'settings'}", f"--LabApp.workspaces_dir={home / 'workspaces'}",
     ]  # fmt: skip
@@ -140,6 +143,16 @@ def test_reader_notebook_shows_numbers_and_no_myst_in_jupyterlab(lab, browser):
             timeout=120_000,
         )
         rendered = page.locator(".jp-MarkdownCell .jp-RenderedMarkdown")
+        try:  # markdown renders asynchronously after the cells appear
+            page.wait_for_function(
+                "pattern => [...document.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown')]"
+                ".some(cell => new RegExp(pattern).test(cell.innerText))",
+                arg=pattern,
+                timeout=60_000,
+            )
+        except Exception:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "reader_notebook_lab_failed.png"))
         texts = rendered.all_inner_texts()
         first = next((i for i, text in enumerate(texts) if re.search(pattern, text)), None)
         assert first is not None, f"{name}: the first glued sentence ({pattern}) is not rendered"
