@@ -277,6 +277,11 @@ def test_unknown_directive_falls_back_to_a_quote_with_a_warning():
     assert renderer.warnings and "mystery" in renderer.warnings[0]
 
 
+def test_interactive_html_points_to_the_site():
+    out = tool.Renderer(_facts(), "chapters/01_a").blocks("```{raw} html\n<input type=range><script>go()</script>\n```")
+    assert out.startswith("> **Interactive**") and f"({BASE}chapters/01_a.html)" in out and "<script" not in out
+
+
 def test_nested_directives_with_longer_fences():
     text = "````{note}\n```{tip}\nInner.\n```\n````"
     assert tool.Renderer(_facts(), "chapters/01_a").blocks(text) == "> **Note**\n>\n> > **Tip**\n> >\n> > Inner."

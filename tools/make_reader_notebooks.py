@@ -518,7 +518,13 @@ class Renderer:
         if name in {"container", "div", "only"} and not (name == "only" and "latex" in block.argument):
             return self.blocks(block.body) + "\n\n"
         if name == "raw":
-            return block.body.rstrip() + "\n\n" if "html" in block.argument else ""
+            if "html" not in block.argument:
+                return ""
+            if re.search(r"<(script|input|button|canvas|iframe)\b", block.body, re.I):
+                # Notebook front ends strip scripts: point to the working version instead.
+                link = f"[the chapter on the site]({self.facts.url(self.docname)})"
+                return blockquote("Interactive", f"This part of the chapter is interactive; it runs on {link}.")
+            return block.body.rstrip() + "\n\n"
         if name == "table":
             number = self._number(block.options.get("name"))
             caption = self.inline(block.argument)
