@@ -131,6 +131,26 @@ def test_launch_and_download_buttons_open_the_reader_notebook(facts):
     assert (ROOT / "_build" / "html" / "notebooks" / name).is_file()
 
 
+def test_site_hook_finds_reader_notebooks_and_rewrites_only_chapter_buttons(tmp_path):
+    from utils.sphinx_reader_notebooks import point_buttons, reader_notebook
+
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "01_a.ipynb").write_text("{}")
+    assert reader_notebook(tmp_path, "chapters/01_a") == tmp_path / "notebooks" / "01_a.ipynb"
+    assert reader_notebook(tmp_path, "chapters/02_b") is None and reader_notebook(tmp_path, "intro") is None
+    with pytest.raises(TypeError, match="docname"):
+        reader_notebook(tmp_path, None)
+    buttons = [
+        {"label": "launch-buttons", "buttons": [{"url": "https://mybinder.org/v2/gh/o/r/main?urlpath=lab/tree/chapters/01_a.ipynb"}]},
+        {"label": "download-buttons", "buttons": [{"label": "download-source-button", "url": "../_sources/chapters/01_a.ipynb"},
+                                                  {"label": "download-pdf-button", "type": "javascript"}]},
+    ]
+    assert point_buttons({"header_buttons": buttons}, "chapters/01_a", "01_a.ipynb", "../notebooks/01_a.ipynb") == 2
+    assert buttons[0]["buttons"][0]["url"].endswith("urlpath=lab/tree/notebooks/01_a.ipynb")
+    assert buttons[1]["buttons"][0]["url"] == "../notebooks/01_a.ipynb" and "url" not in buttons[1]["buttons"][1]
+    assert point_buttons({}, "chapters/01_a", "01_a.ipynb", "x") == 0
+
+
 # -- the converter, on small inputs -----------------------------------------------------------
 
 

@@ -23,7 +23,9 @@ def reader_notebook(srcdir: str | Path, pagename: str) -> Path | None:
     >>> reader_notebook("/nowhere", "intro") is None
     True
     """
-    if not isinstance(pagename, str) or not pagename.startswith(f"{SOURCE_FOLDER}/"):
+    if not isinstance(pagename, str):
+        raise TypeError(f"pagename must be a Sphinx docname (str), got {type(pagename).__name__}")
+    if not pagename.startswith(f"{SOURCE_FOLDER}/"):
         return None
     path = Path(srcdir) / READER_FOLDER / f"{Path(pagename).name}.ipynb"
     return path if path.is_file() else None
