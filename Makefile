@@ -8,12 +8,16 @@ export MPLBACKEND := agg
 
 .PHONY: help setup book test bench lab clean
 .PHONY: pdf site-zip student test-editions address
+.PHONY: help setup book test bench lab clean notebooks lab-source test-notebooks
 
 help:
 	@echo "make book   build the site into _build/html (executes notebooks, cached)"
 	@echo "make test   unit tests, notebook hygiene, every chapter under nbval, strict build checks"
 	@echo "make bench  time every notebook cold, a no-change rebuild and the test suite"
-	@echo "make lab    open the chapters in JupyterLab"
+	@echo "make lab    open the reader notebooks (notebooks/) in JupyterLab"
+	@echo "make lab-source  open the chapter sources (chapters/, MyST) in JupyterLab, for authors"
+	@echo "make notebooks   regenerate the reader notebooks from the chapters and the built book (seed 0)"
+	@echo "make test-notebooks  run reader notebooks under nbval and open one in JupyterLab (slow)"
 	@echo "make clean  remove build outputs (keeps .venv)"
 	@echo "make pdf       the whole book as PDF: _build/pdf/*-instructor.pdf and *-student.pdf"
 	@echo "make site-zip  the site as one archive that works from file://: _build/*-site.zip"
@@ -41,7 +45,23 @@ bench: $(STAMP)
 	$(BIN)/python tests/bench.py
 
 lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks
+
+lab-source: $(STAMP)
 	$(BIN)/jupyter lab chapters
+
+# Reader notebooks quote the site's values, so they are generated from the strict build at the
+# site's seed (the build reuses the execution cache; only changed chapters run).
+notebooks: $(STAMP)
+	BOOK_SEED=0 $(BIN)/jupyter-book build . -W -n --keep-going
+	BOOK_SEED=0 $(BIN)/python tools/make_reader_notebooks.py
+
+# The first two reader notebooks end to end under nbval (override: make test-notebooks
+# READER_NBVAL="notebooks/*.ipynb"), then a reader notebook in JupyterLab driven by Chromium.
+READER_NBVAL ?= $(wordlist 1,2,$(sort $(wildcard notebooks/*.ipynb)))
+test-notebooks: $(STAMP)
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(READER_NBVAL)
+	READER_NOTEBOOK_LAB=1 $(BIN)/python -m pytest -p no:cacheprovider tests/test_reader_notebooks_lab.py
 
 clean:
 	rm -rf _build .pytest_cache
