@@ -179,10 +179,9 @@ class _StackedOptimizer:
     def __init__(self, name: str, model: StackedMLP, learning_rates: torch.Tensor, weight_decay: float):
         self.name, self.weight_decay, self.step_count = name, weight_decay, 0
         rates = learning_rates.to(model.weights[0].device, model.weights[0].dtype)
+        # An input BatchNorm's affine weight and bias stay at (1, 0), as they always have in this book's
+        # sweeps: the layer standardizes with batch statistics, the in-network twin of a scaler.
         self.pairs = [(p, rates.view(-1, 1, 1)) for p in [*model.weights, *model.biases]]
-        if isinstance(model.input_norm, nn.BatchNorm1d):  # channels are model-major: n_inputs per model
-            channel_rates = rates.repeat_interleave(model.n_inputs)
-            self.pairs += [(model.input_norm.weight, channel_rates), (model.input_norm.bias, channel_rates)]
         self.state = [dict() for _ in self.pairs]
 
     @torch.no_grad()
