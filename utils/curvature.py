@@ -41,6 +41,14 @@ def _per_matrix(values: object, count: int, name: str, low: float, high: float =
     return array
 
 
+def _step_parameters(lr: object, momentum: object, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """One positive learning rate and one momentum in [0, 1) per Hessian (scalars broadcast)."""
+    lr = _per_matrix(lr, count, "lr", 0.0)
+    if (lr == 0).any():
+        raise ValueError("lr must be positive")
+    return lr, _per_matrix(momentum, count, "momentum", 0.0, 1.0)
+
+
 def two_feature_hessian(scale_ratio: float, mean: float) -> np.ndarray:
     """Second-moment matrix ``E[x x^T]`` of two features ``x_i = s_i (mean + z_i)``, ``s = (1, scale_ratio)``,
     with ``z_i`` independent, zero-mean, unit-variance: ``D [[1+m^2, m^2], [m^2, 1+m^2]] D``, ``D = diag(s)``.
@@ -98,10 +106,7 @@ def contraction_rate(hessians: object, lr: object, momentum: object = 0.0) -> np
     [0.6]
     """
     H, eigenvalues = _as_hessians(hessians)
-    lr = _per_matrix(lr, len(H), "lr", 0.0)
-    if (lr == 0).any():
-        raise ValueError("lr must be positive")
-    momentum = _per_matrix(momentum, len(H), "momentum", 0.0, 1.0)
+    lr, momentum = _step_parameters(lr, momentum, len(H))
     trace = 1.0 + momentum[:, None] - lr[:, None] * eigenvalues  # sum of the two roots
     discriminant = (trace**2 - 4.0 * momentum[:, None]).astype(complex)
     roots = np.stack([(trace + np.sqrt(discriminant)) / 2, (trace - np.sqrt(discriminant)) / 2])
@@ -169,10 +174,7 @@ def iterations_to_tol(
     [1.0]
     """
     H, _ = _as_hessians(hessians)
-    lr = _per_matrix(lr, len(H), "lr", 0.0)
-    if (lr == 0).any():
-        raise ValueError("lr must be positive")
-    momentum = _per_matrix(momentum, len(H), "momentum", 0.0, 1.0)
+    lr, momentum = _step_parameters(lr, momentum, len(H))
     if not 0 < tol < 1:
         raise ValueError(f"tol must be in (0, 1), got {tol}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
