@@ -205,7 +205,16 @@ def _export_table(app, exception) -> None:
     target.write_text(json.dumps({"source": key, **explorable_table()}, indent=1))
 
 
+def _hide_cells_in_single_page(app) -> None:
+    """myst-nb registers its hide-input toggle for the ``html`` builder only; the single-page build
+    behind the PDF edition needs the same visitor, or cells tagged ``hide-input`` stop it."""
+    from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput, visit_HideCellInput
+
+    app.registry.add_translation_handlers(HideCodeCellNode, singlehtml=(visit_HideCellInput, depart_HideCellInput))
+
+
 def setup(app) -> dict:
+    _hide_cells_in_single_page(app)
     app.connect("builder-inited", _use_local_copy)
     app.connect("html-page-context", _drop_thebe)
     app.connect("doctree-resolved", _fix_table_headers)
