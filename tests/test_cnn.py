@@ -113,3 +113,14 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="image_size"):
         StackedCNN([0], 1, 4, 2)
     assert stacked_accuracy(stack, images[None], labels, [0]).shape == (1,)
+
+
+def test_layer_multipliers_reach_the_optimizer():
+    images, labels = _task()
+    splits = {name: (images[None], labels) for name in ("train", "val", "test")}
+    runs = [{"version": 0, "lr": 0.05, "seed": 0, "layer_multipliers": [0.0] + [1.0] * 5}, {"version": 0, "lr": 0.05, "seed": 0}]
+    model, _ = sweep_cnn(splits, runs, "momentum", steps=5, batch_size=16)
+    start = StackedCNN([0], 1, 8, 2)
+    assert torch.equal(model.w1[0], start.w1[0]) and not torch.equal(model.w1[1], start.w1[0])
+    with pytest.raises(ValueError, match="one factor per parameter tensor"):
+        sweep_cnn(splits, runs[1:], "momentum", steps=2, layer_multipliers=[1.0, 1.0])
