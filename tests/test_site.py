@@ -324,7 +324,7 @@ def test_explorable_shows_what_the_python_helpers_compute(browser, server, site)
     context, page, record = _open(browser, f"{server}/{_explorable_page()}.html")
     try:
         grid = page.evaluate("window.gdExplorable.GRID")
-        assert grid == table["grid"], "the sliders' grid in gd-explorable.js differs from GRID in utils/sphinx_site.py"
+        assert grid == table["grid"], "the sliders' grid in gd-explorable.js differs from GRID in _ext/sphinx_site.py"
         assert page.evaluate("[window.gdExplorable.TOL, window.gdExplorable.MAX_ITER]") == [table["tol"], table["max_iter"]]
         # Every row of the table, through the page's own computation.
         shown = page.evaluate(
@@ -450,8 +450,8 @@ def test_figures_have_an_opaque_background_in_dark_mode(browser, server):
 
 
 def test_tables_have_no_empty_header_cells(site):
-    """pandas writes an empty <th> above the index; utils.sphinx_site turns it into a <td>."""
-    from utils.sphinx_site import EMPTY_HEADER
+    """pandas writes an empty <th> above the index; _ext.sphinx_site turns it into a <td>."""
+    from _ext.sphinx_site import EMPTY_HEADER
 
     for name in PAGES:
         html = (site / f"{name}.html").read_text()
