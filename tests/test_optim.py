@@ -43,9 +43,10 @@ def _run(name, multipliers=None, weight_decay=0.0, decoupled=False, steps=6):
     assert not torch.allclose(stacked[2], _initial()[2], atol=1e-3)  # the runs really moved
     factors = np.broadcast_to(np.ones(len(SHAPES)) if multipliers is None else np.asarray(multipliers, dtype=float),
                               (len(RATES), len(SHAPES)))
+    decays = np.broadcast_to(np.asarray(weight_decay, dtype=float), (len(RATES),))
     for i, rate in enumerate(RATES):
         single = [t[i].clone().requires_grad_() for t in _initial()]
-        reference = _reference(name, weight_decay, decoupled)(
+        reference = _reference(name, float(decays[i]), decoupled)(
             [{"params": [p], "lr": rate * float(f)} for p, f in zip(single, factors[i])])
         for _ in range(steps):
             reference.zero_grad()
@@ -71,6 +72,11 @@ def test_per_layer_multipliers_match_torch_parameter_groups(name, weight_decay):
 @pytest.mark.parametrize("multipliers", [None, [0.01, 1.0, 2.0]])
 def test_decoupled_weight_decay_matches_adamw(multipliers):
     _run("adam", multipliers=multipliers, weight_decay=0.1, decoupled=True)
+
+
+@pytest.mark.parametrize("name, decoupled", [("sgd", False), ("momentum", False), ("adam", False), ("adam", True)])
+def test_one_weight_decay_per_model(name, decoupled):
+    _run(name, multipliers=[0.5, 1.0, 2.0], weight_decay=[0.0, 0.1, 0.3], decoupled=decoupled)
 
 
 def test_decoupled_weight_decay_equals_coupled_for_plain_sgd():
@@ -122,6 +128,7 @@ def test_all_alive_mask_gives_the_same_numbers_as_no_mask():
         ({"layer_multipliers": [1.0, float("nan")]}, "layer_multipliers"),
         ({"weight_decay": -0.1}, "weight_decay"),
         ({"weight_decay": float("nan")}, "weight_decay"),
+        ({"weight_decay": [0.1, 0.1, 0.1]}, "weight_decay"),
     ],
 )
 def test_bad_settings_raise_value_errors_naming_the_problem(kwargs, match):

@@ -1,7 +1,8 @@
 """Training and scoring many small CNNs at once (:class:`utils.models.StackedCNN`), one learning rate each.
 
 A sweep over preprocessings x learning rates x seeds is a few hundred tiny networks, trained as
-one stacked model by :class:`utils.optim.StackedOptimizer` (SGD with momentum or Adam).
+one stacked model by the loop every stacked model shares (:func:`utils.training.fit_stacked`)
+and :class:`utils.optim.StackedOptimizer` ("sgd", "momentum" or "adam").
 """
 
 from __future__ import annotations
@@ -10,20 +11,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from torch import nn
-from torch.nn import functional as F
 
 from utils.models import StackedCNN  # also importable from here, as the chapters do
 from utils.optim import StackedOptimizer
-
-OPTIMIZERS = ("momentum", "adam")
-# A run has diverged when its loss is non-finite or exceeds this multiple of its first loss.
-DIVERGENCE_FACTOR = 1000.0
-
-
-def _per_model_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    m, batch, k = logits.shape
-    return F.cross_entropy(logits.reshape(-1, k), targets.reshape(-1), reduction="none").view(m, batch).mean(1)
+from utils.training import History, fit_stacked
 
 
 def _check_inputs(inputs: torch.Tensor, labels: torch.Tensor, input_index: torch.Tensor, n_models: int) -> None:
@@ -48,17 +39,16 @@ def train_stacked_cnn(
     steps: int = 200,
     batch_size: int = 32,
     layer_multipliers: Sequence[float] | Sequence[Sequence[float]] | None = None,
-) -> np.ndarray:
-    """Train every member on its own preprocessed copy of the data; return losses (steps, n_models).
+) -> History:
+    """Train every member on its own preprocessed copy of the data; return its :class:`History`.
 
     ``inputs`` holds every preprocessed version, shape (versions, samples, C, H, W); model ``i``
     trains on ``inputs[input_index[i]]`` at ``learning_rates[i]``, mini-batches drawn by a
     generator seeded with ``batch_seeds[i]``. ``layer_multipliers`` ((n_params,) or
     (n_models, n_params), in the order of ``model.parameter_names()``) multiplies each parameter
-    tensor's rate. A diverged model is frozen and its later losses are NaN.
+    tensor's rate. The loop is :func:`utils.training.fit_stacked`, shared with the stacked MLP:
+    a diverged model is frozen and its later losses are NaN.
     """
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
     m = model.n_models
     index = torch.as_tensor(np.asarray(input_index), dtype=torch.long)
     _check_inputs(inputs, labels, index, m)
@@ -67,30 +57,17 @@ def train_stacked_cnn(
         raise ValueError("need one positive, finite learning rate and one batch seed per model")
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps and batch_size must be positive, got {steps} and {batch_size}")
-    target = inputs.device
-    index = index.to(target)
+    index = index.to(inputs.device)
     params = [model.get_parameter(name) for name in model.parameter_names()]
     opt = StackedOptimizer(params, optimizer, lrs, layer_multipliers)
-    generators = [torch.Generator().manual_seed(int(seed)) for seed in batch_seeds]
-    n, size = inputs.shape[1], min(batch_size, inputs.shape[1])
-    losses = np.full((steps, m), np.nan)
-    alive = torch.ones(m, dtype=torch.bool, device=target)
-    first = None
-    model.train()
-    for step in range(steps):
-        batch = torch.stack([torch.randperm(n, generator=g)[:size] for g in generators]).to(target)
-        per_model = _per_model_loss(model(inputs[index[:, None], batch]), labels[batch])
-        current = per_model.detach()
-        first = current.clone() if first is None else first
-        alive &= torch.isfinite(current) & (current <= DIVERGENCE_FACTOR * first)
-        losses[step] = torch.where(alive, current, torch.nan).cpu().numpy()
-        if not alive.any():
-            break
-        opt.zero_grad()
-        per_model.masked_fill(~alive, 0.0).sum().backward()
-        opt.step(alive)  # a diverged model is frozen, and its NaN gradients stay out
+
+    def batch(sample_index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        sample_index = sample_index.to(inputs.device)
+        return inputs[index[:, None], sample_index], labels[sample_index]
+
+    history = fit_stacked(model, batch, inputs.shape[1], opt, batch_seeds, steps, batch_size)
     model.eval()
-    return losses
+    return history
 
 
 @torch.no_grad()
@@ -164,7 +141,7 @@ def sweep_cnn(
         batch_norm, [run.get("init_scale", 1.0) for run in runs],
     ).to(inputs.device)
     versions = [run["version"] for run in runs]
-    losses = train_stacked_cnn(
+    history = train_stacked_cnn(
         model, inputs, labels, versions, optimizer, [run["lr"] for run in runs], [run["seed"] for run in runs],
         steps, batch_size, _multiplier_rows(runs, layer_multipliers, model.parameter_names()),
     )
@@ -172,8 +149,8 @@ def sweep_cnn(
     tail = max(1, steps // 10)
     records = [
         {**run, "optimizer": optimizer, "batch_norm": batch_norm, "val_accuracy": float(scores["val"][i]),
-         "test_accuracy": float(scores["test"][i]), "final_loss": float(np.mean(losses[-tail:, i])),
-         "diverged": bool(np.isnan(losses[-1, i]))}
+         "test_accuracy": float(scores["test"][i]), "final_loss": float(np.mean(history.losses[-tail:, i])),
+         "diverged": bool(history.diverged[i])}
         for i, run in enumerate(runs)
     ]
     return model, pd.DataFrame.from_records(records)

@@ -26,7 +26,7 @@ class StackedOptimizer:
 
     ``learning_rates`` has one positive rate per model; ``layer_multipliers`` (optional) is
     (n_params,) for every model or (n_models, n_params), one non-negative factor per parameter
-    tensor (0 freezes that tensor). ``weight_decay`` is coupled L2 (added to the gradient, as
+    tensor (0 freezes that tensor). ``weight_decay`` (one value, or one per model) is coupled L2 (added to the gradient, as
     ``torch.optim.SGD``/``Adam`` do) or, with ``decoupled_weight_decay=True``, decoupled
     (``torch.optim.AdamW``: the weights shrink by ``1 - rate * weight_decay`` before the update).
 
@@ -43,7 +43,7 @@ class StackedOptimizer:
         name: str,
         learning_rates: Sequence[float] | np.ndarray | torch.Tensor,
         layer_multipliers: Sequence[float] | Sequence[Sequence[float]] | np.ndarray | None = None,
-        weight_decay: float = 0.0,
+        weight_decay: float | Sequence[float] | np.ndarray = 0.0,
         decoupled_weight_decay: bool = False,
     ):
         if name not in OPTIMIZER_NAMES:
@@ -51,7 +51,9 @@ class StackedOptimizer:
         self.params = list(params)
         if not self.params:
             raise ValueError("params is empty")
-        rates = np.asarray(torch.as_tensor(learning_rates).detach().cpu(), dtype=np.float64)
+        if isinstance(learning_rates, torch.Tensor):
+            learning_rates = learning_rates.detach().cpu().numpy()
+        rates = np.array(learning_rates, dtype=np.float64)
         if rates.ndim != 1 or len(rates) == 0:
             raise ValueError(f"learning_rates must be 1-D with one rate per model, got shape {rates.shape}")
         if not np.isfinite(rates).all() or (rates <= 0).any():
@@ -72,22 +74,29 @@ class StackedOptimizer:
             )
         if not np.isfinite(multipliers).all() or (multipliers < 0).any():
             raise ValueError("layer_multipliers must be non-negative and finite")
-        if not np.isfinite(weight_decay) or weight_decay < 0:
-            raise ValueError(f"weight_decay must be non-negative and finite, got {weight_decay}")
-        self.name, self.weight_decay, self.decoupled = name, float(weight_decay), bool(decoupled_weight_decay)
+        decay = np.asarray(weight_decay, dtype=np.float64)
+        if decay.shape not in ((), (n_models,)) or not np.isfinite(decay).all() or (decay < 0).any():
+            raise ValueError(f"weight_decay must be non-negative and finite, one value or one per model ({n_models}), got {weight_decay}")
+        decay = np.broadcast_to(decay, (n_models,))
+        self.name, self.decoupled = name, bool(decoupled_weight_decay)
         self.n_models, self.step_count = n_models, 0
+        # One decay for all models is a Python float, as in torch.optim; one per model is a broadcast tensor.
+        uniform = bool((decay == decay[0]).all())
+        self.weight_decay = float(decay[0]) if uniform else None
+        self.decays = None if uniform else [self._per_model(decay, param) for param in self.params]
+        self.any_decay = bool(decay.any())
         effective = rates[:, None] * multipliers  # float64 products, rounded once to the parameters' dtype
         self.rates = [self._per_model(effective[:, j], param) for j, param in enumerate(self.params)]
         # AdamW's factor 1 - lr * weight_decay, computed in float64 like torch's Python-float scalar.
-        self.shrink = [self._per_model(1.0 - effective[:, j] * self.weight_decay, param)
-                       for j, param in enumerate(self.params)] if self.decoupled and self.weight_decay else None
+        self.shrink = [self._per_model(1.0 - effective[:, j] * decay, param)
+                       for j, param in enumerate(self.params)] if self.decoupled and self.any_decay else None
         self.state: list[dict[str, torch.Tensor]] = [{} for _ in self.params]
 
     @staticmethod
     def _per_model(values: np.ndarray, param: torch.Tensor) -> torch.Tensor:
         """``values`` (n_models,) as a tensor that broadcasts over ``param``'s model slices."""
         shape = (len(values),) + (1,) * (param.ndim - 1)
-        return torch.as_tensor(values, dtype=torch.float64).to(param.device, param.dtype).view(shape)
+        return torch.tensor(np.array(values, dtype=np.float64)).to(param.device, param.dtype).view(shape)
 
     def zero_grad(self) -> None:
         """Drop every gradient, like ``torch.optim.Optimizer.zero_grad(set_to_none=True)``."""
@@ -116,8 +125,8 @@ class StackedOptimizer:
             keep = None if alive is None else alive.to(param.device).view(self.rates[j].shape)
             if keep is not None:
                 grad = torch.where(keep, grad, torch.zeros_like(grad))
-            if self.weight_decay and not self.decoupled:
-                grad = grad.add(param, alpha=self.weight_decay)
+            if self.any_decay and not self.decoupled:  # coupled L2: the decay joins the gradient
+                grad = grad.add(param, alpha=self.weight_decay) if self.decays is None else grad + self.decays[j] * param
             if self.shrink is not None:
                 param.mul_(self.shrink[j] if keep is None else torch.where(keep, self.shrink[j], 1.0))
             rate = self.rates[j]

@@ -1,4 +1,5 @@
-"""A small full-tensor training loop and a vectorized learning-rate x seed sweep (a thin layer over torch).
+"""Training loops: one for an ordinary module (:func:`train`), one for every stacked model
+(:func:`fit_stacked`), and the stacked MLP's learning-rate x seed sweep (a thin layer over torch).
 
 Data live in memory as tensors; mini-batches are index tensors, so there is no
 per-sample Python loop and no DataLoader. A run whose loss becomes non-finite, or
@@ -8,7 +9,7 @@ instead of raising, because divergence is a result the book reports.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,6 +81,50 @@ def _per_model_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor
     return losses.view(n_models, batch).mean(dim=1)
 
 
+def fit_stacked(
+    model: nn.Module,
+    batch: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
+    n_samples: int,
+    optimizer: StackedOptimizer,
+    batch_seeds: Sequence[int],
+    steps: int,
+    batch_size: int,
+) -> History:
+    """The training loop of every stacked model (:class:`StackedMLP`, :class:`utils.models.StackedCNN`).
+
+    Each step draws one mini-batch of sample indices per model, from a generator seeded with
+    ``batch_seeds[i]`` (models with the same seed see the same batches); ``batch(index)`` turns
+    the (n_models, batch) indices into the models' inputs and targets. Every model's loss is its
+    own mean cross-entropy. A model whose loss becomes non-finite or exceeds ``DIVERGENCE_FACTOR``
+    times its first loss is diverged: its later losses are NaN and ``optimizer.step`` freezes it,
+    so its NaNs stay in its own slices of the parameters.
+    """
+    if len(batch_seeds) != optimizer.n_models:
+        raise ValueError(f"need one batch seed per model ({optimizer.n_models}), got {len(batch_seeds)}")
+    # Runs with the same seed see the same mini-batches, so draw each seed's batches once.
+    distinct_seeds = sorted({int(seed) for seed in batch_seeds})
+    generators = [torch.Generator().manual_seed(seed) for seed in distinct_seeds]
+    seed_of_model = torch.as_tensor([distinct_seeds.index(int(seed)) for seed in batch_seeds])
+    losses = np.full((steps, len(batch_seeds)), np.nan)
+    alive = torch.ones(len(batch_seeds), dtype=torch.bool)
+    limit = None
+    model.train()
+    for step in range(steps):
+        inputs, targets = batch(_batch_indices(generators, n_samples, batch_size)[seed_of_model])
+        per_model = _per_model_loss(model(inputs), targets)
+        current = per_model.detach().cpu()
+        limit = DIVERGENCE_FACTOR * current if limit is None else limit
+        alive &= torch.isfinite(current) & (current <= limit)
+        losses[step, alive.numpy()] = current.numpy()[alive.numpy()]
+        if not alive.any():
+            break
+        model.zero_grad(set_to_none=True)
+        # A diverged model's loss is left out of the sum, so it sends no gradient to the others' slices.
+        per_model.masked_fill(~alive.to(per_model.device), 0.0).sum().backward()
+        optimizer.step(alive)
+    return History(losses=losses, diverged=~alive.numpy())
+
+
 def train_stacked(
     model: StackedMLP,
     features: torch.Tensor,
@@ -99,38 +144,20 @@ def train_stacked(
     set each model trains on (several preprocessings of the same samples, trained together).
     ``layer_multipliers`` ((n_params,) or (n_models, n_params), in the order of
     ``model.parameter_names()``) multiplies each parameter tensor's learning rate.
+    The loop is :func:`fit_stacked`, shared with the stacked CNN.
     """
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
     _check_schedule(learning_rates, steps, batch_size)
     if not len(learning_rates) == len(batch_seeds) == model.n_models:
         raise ValueError("need one learning rate and one batch seed per model")
     params = [model.get_parameter(name) for name in model.parameter_names()]
     opt = StackedOptimizer(params, optimizer, list(learning_rates), layer_multipliers, weight_decay)
-    # Runs with the same seed see the same mini-batches, so draw each seed's batches once.
-    distinct_seeds = sorted({int(seed) for seed in batch_seeds})
-    generators = [torch.Generator().manual_seed(seed) for seed in distinct_seeds]
-    seed_of_model = torch.as_tensor([distinct_seeds.index(int(seed)) for seed in batch_seeds], device=features.device)
     sets = _feature_set_index(features, feature_sets, model.n_models)
-    model.train()
-    losses = np.full((steps, len(learning_rates)), np.nan)
-    alive = torch.ones(len(learning_rates), dtype=torch.bool)
-    limit = None
-    for step in range(steps):
-        index = _batch_indices(generators, len(labels), batch_size).to(features.device)[seed_of_model]
-        batch = features[index] if sets is None else features[sets[:, None], index]
-        per_model = _per_model_loss(model(batch), labels[index])
-        current = per_model.detach().cpu()
-        limit = DIVERGENCE_FACTOR * current if limit is None else limit
-        alive &= torch.isfinite(current) & (current <= limit)
-        losses[step, alive.numpy()] = current.numpy()[alive.numpy()]
-        if not alive.any():
-            break
-        model.zero_grad(set_to_none=True)
-        # Dead models contribute nothing: their NaNs stay inside their own slices of the parameters.
-        per_model.masked_fill(~alive.to(per_model.device), 0.0).sum().backward()
-        opt.step()
-    return History(losses=losses, diverged=~alive.numpy())
+
+    def batch(index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        index = index.to(features.device)
+        return (features[index] if sets is None else features[sets[:, None], index]), labels[index]
+
+    return fit_stacked(model, batch, len(labels), opt, batch_seeds, steps, batch_size)
 
 
 def _feature_set_index(features: torch.Tensor, feature_sets: Sequence[int] | None, n_models: int) -> torch.Tensor | None:
