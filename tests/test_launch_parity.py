@@ -3,8 +3,9 @@
 Fast checks (in `make test`): every chapter's first code cell is exactly what
 tools/set_launch_cell.py writes, and in the project's .venv the cell fetches nothing.
 Slow checks (`make test-editions`): in a venv with only the scientific stack, torch and a kernel
-(_build/hosted-venv, from tools/hosted-service-requirements.txt), chapters copied to an empty
-folder outside the repository run end to end, fetching the book from a local snapshot of this
+(_build/hosted-venv, from tools/hosted-service-requirements.txt), the reader notebooks the launch
+buttons open (the site's copies, _build/html/notebooks, as `make publish` publishes them) copied to
+an empty folder outside the repository run end to end, fetching the book from a local snapshot of this
 working tree through the address variables the cell honours.
 """
 
@@ -133,8 +134,8 @@ print(json.dumps("".join(output.get("text", "") for output in notebook.cells[-1]
 def test_chapters_run_end_to_end_in_a_bare_hosted_environment(hosted_python, origin, tmp_path):
     reader = tmp_path / "reader"  # an empty folder outside the repository, like Colab's /content
     reader.mkdir()
-    for name in PARITY_CHAPTERS:
-        shutil.copy2(ROOT / "chapters" / f"{name}.ipynb", reader / f"{name}.ipynb")
+    for name in PARITY_CHAPTERS:  # what the launch buttons open: the published reader notebook (make notebooks)
+        shutil.copy2(ROOT / "_build" / "html" / "notebooks" / f"{name}.ipynb", reader / f"{name}.ipynb")
     fetched = reader / f"{address.read().folder}-{address.read().release}"
     for name in PARITY_CHAPTERS:
         result = subprocess.run(
