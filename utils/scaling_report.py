@@ -45,8 +45,8 @@ OFFSET_SPACING_RATIO = 1e-3
 # (chapter 2, float16-range): a feature overflows when SUM_TERMS of its largest squares do.
 FLOAT16_MAX = float(np.finfo(np.float16).max)
 SUM_TERMS = 2
-# The floor on a per-pixel standard deviation, in grey levels (1/255 of the channel's range for
-# non-8-bit images): with sigma >= 10 levels, single-pixel flips fell from 100 % to 32-42 % of digits at
+# The floor on a per-pixel standard deviation, in grey levels (1/255 for images in [0, 1], 1/255 of the
+# channel's range for other non-8-bit images): with sigma >= 10 levels, single-pixel flips fell from 100 % to 32-42 % of digits at
 # unchanged accuracy (sensitivity chapter, rare-pixels).
 SIGMA_FLOOR_LEVELS = 10.0
 
@@ -226,8 +226,8 @@ def advise(row: pd.Series, image_dtype: np.dtype | None = None, uint8: bool = Fa
     if row["NaN"] or row["inf"]:
         advice.append(Advice(f"impute or drop the {row['NaN']} NaN and {row['inf']} inf values first (measured without them)",
                              "practice-report"))
-    if row["n"] == 0:
-        return advice + [Advice("no finite values: nothing to scale", "practice-report")]
+    if row["n"] < 2:
+        return advice + [Advice(f"{row['n']} finite value(s): nothing to measure", "practice-report")]
     if row["std"] == 0:
         return advice + [Advice("constant: drop it (a scaler would divide by zero)", "practice-report")]
     ratio = row["std / median feature's"]
@@ -277,7 +277,9 @@ def scaling_report(data: object, names: Sequence[str] | None = None, test: objec
     if image:
         images = np.asarray(data)
         sigma = _pixel_sigmas(images)
-        level = np.where(report["8-bit integers"], 1.0, report["range"].to_numpy() / 255)
+        # One grey level: 1 for 8-bit values, 1/255 for images already in [0, 1], else 1/255 of the range.
+        unit_interval = (report["min"] >= 0) & (report["max"] <= 1)
+        level = np.where(report["8-bit integers"], 1.0, np.where(unit_interval, 1 / 255, report["range"].to_numpy() / 255))
         floor = SIGMA_FLOOR_LEVELS * level
         rare = (sigma > 0) & (sigma < floor[None, :])
         varying = (sigma > 0).sum(axis=0)
@@ -294,15 +296,15 @@ def scaling_report(data: object, names: Sequence[str] | None = None, test: objec
         report["test outside train range"] = outside.sum(axis=0) / np.maximum(finite.sum(axis=0), 1)
     image_dtype = np.asarray(data).dtype if image else None
     pieces = [advise(row, image_dtype, uint8) for _, row in report.iterrows()]
-    report["advice"] = ["; ".join(piece.text for piece in advice) for advice in pieces]
-    report["why"] = ["; ".join(SECTIONS[piece.label][1] for piece in advice) for advice in pieces]
+    report["advice"] = [" | ".join(piece.text for piece in advice) for advice in pieces]
+    report["why"] = [" | ".join(SECTIONS[piece.label][1] for piece in advice) for advice in pieces]
     report["links"] = [" ".join(section_url(piece.label) for piece in advice) for advice in pieces]
     return report
 
 
 def first_advice(report: pd.DataFrame) -> pd.Series:
-    """The most important piece of advice per feature (the text before the first '; ')."""
-    return report["advice"].str.split("; ").str[0]
+    """The most important piece of advice per feature (the text before the first " | ")."""
+    return report["advice"].str.split(" | ", regex=False).str[0]
 
 
 # --- Command line -------------------------------------------------------------------------------------------
@@ -332,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     for feature, row in report.iterrows():
         print(f"{feature}: {row['advice']}")
-        for title, link in zip(row["why"].split("; "), row["links"].split(" ")):
+        for title, link in zip(row["why"].split(" | "), row["links"].split(" ")):
             print(f"    why: {title} <{link}>")
     return 0
 
