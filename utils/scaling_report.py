@@ -169,23 +169,31 @@ def measure(values: np.ndarray) -> pd.DataFrame:
     high = np.where(count > 0, _at(ordered, count - 1), np.nan)
     median, q25, q75 = (_quantile(ordered, count, q) for q in (0.5, 0.25, 0.75))
     iqr = q75 - q25
-    # Power sums of (x - median) as running totals along the sorted values: the moments of all values and
-    # of the values inside the outlier cut (a contiguous stretch of the sorted row) come from the same sums.
+    # Power sums of (x - median): for all values, and for the values inside the outlier cut, which are a
+    # contiguous stretch [first_in, end_in) of the sorted row, so only the few outside it are summed again.
     centered = np.nan_to_num(ordered - median[:, None], nan=0.0)
     squared = centered * centered
-    running = [np.cumsum(power, axis=1) for power in (centered, squared, squared * centered)]
-    mean, std, skewness = _central_moments([_at(total, count - 1) for total in running], count, median)
-    first_in = np.array([np.searchsorted(row[:k], m - OUTLIER_CUT * r, side="left") for row, k, m, r in zip(ordered, count, median, iqr)], dtype=int)
-    end_in = np.array([np.searchsorted(row[:k], m + OUTLIER_CUT * r, side="right") for row, k, m, r in zip(ordered, count, median, iqr)], dtype=int)
+    powers = (centered, squared, squared * centered)
+    totals = [power.sum(axis=1) for power in powers]
+    mean, std, skewness = _central_moments(totals, count, median)
     spread = iqr > 0
-    first_in, end_in = np.where(spread, first_in, 0), np.where(spread, end_in, count)
-    inside = [np.where(first_in > 0, _at(t, end_in - 1) - _at(t, first_in - 1), _at(t, end_in - 1)) for t in running]
+    first_in = np.zeros(len(count), dtype=int)
+    end_in = count.copy()
+    for j in np.flatnonzero(spread):
+        row = ordered[j, : count[j]]
+        first_in[j] = np.searchsorted(row, median[j] - OUTLIER_CUT * iqr[j], side="left")
+        end_in[j] = np.searchsorted(row, median[j] + OUTLIER_CUT * iqr[j], side="right")
+    inside = [total.copy() for total in totals]
+    for j in np.flatnonzero((first_in > 0) | (end_in < count)):
+        for total, power in zip(inside, powers):
+            total[j] -= power[j, : first_in[j]].sum() + power[j, end_in[j] : count[j]].sum()
     _, _, body_skewness = _central_moments(inside, end_in - first_in, median)
     with np.errstate(invalid="ignore", divide="ignore"):
         outlier_share = np.where(spread, (count - (end_in - first_in)) / count, np.nan)
         zero_share = (values == 0).sum(axis=0) / count
-    steps = (ordered[:, 1:] != ordered[:, :-1]) & (np.arange(ordered.shape[1] - 1)[None, :] < (count - 1)[:, None])
-    distinct = steps.sum(axis=1) + (count > 0)
+    # NaN compare unequal to everything, so each of the n - count NaN at a row's end adds one step.
+    steps = (ordered[:, 1:] != ordered[:, :-1]).sum(axis=1)
+    distinct = np.where(count > 0, steps - (len(values) - count) + 1, 0)
     eight_bit = (count > 0) & (low >= 0) & (high <= 255)
     for j in np.flatnonzero(eight_bit):  # only candidates pay for the integer check
         row = ordered[j, : count[j]]
