@@ -281,3 +281,9 @@ def test_cli_bad_input_is_an_error_message_not_a_traceback(tmp_path):
         done = run_cli(*arguments)
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
     assert run_cli(str(tmp_path / "mixed.csv"), "--drop", "colour").returncode == 0
+
+
+def test_pandas_missing_values_are_counted_as_nan():
+    table = pd.DataFrame({"count": pd.array([1, None, 3, 4], dtype="Int64"), "size": [1.0, 2.0, np.nan, 4.0]})
+    report = scaling_report(table)
+    assert report["NaN"].tolist() == [1, 1] and report["n"].tolist() == [3, 3]

@@ -93,7 +93,7 @@ def _as_features(data: object, names: Sequence[str] | None, what: str) -> tuple[
         uint8 = len(data.columns) > 0 and all(data[c].dtype == np.uint8 for c in data.columns)
         if names is None:
             names = [str(c) for c in data.columns]
-        data = data.to_numpy(dtype=np.float64)
+        data = data.to_numpy(dtype=np.float64, na_value=np.nan)  # pandas NA counts as NaN
     else:
         array = np.asarray(data)
         if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
