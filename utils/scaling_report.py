@@ -20,8 +20,11 @@ import numpy as np
 import pandas as pd
 
 # --- Thresholds: the book's own, each from the measurement that motivates it -------------------------
-# Robust outliers: |x - median| / IQR above this. Chapter "Is a trained network blind?"/sensitivity,
-# section outliers-min-max: robust scaling then clipping to ±5 (in IQR units) recovered what min-max lost.
+# The rules are tried in this order, and the first that fits gives the main advice (see ``advise``):
+# non-finite values, constant, large offset, 8-bit pixels, sparse counts, skewed body, outliers, mixed
+# units, far from centred, none needed; then notes: tiny spread (noise?), rare pixels, float16, new data.
+# Robust outliers: |x - median| / IQR above this. Sensitivity chapter, section outliers-min-max: robust
+# scaling then clipping to ±5 (in IQR units) recovered what min-max scaling lost to 1 % of outliers.
 OUTLIER_CUT = 5.0
 # Skewness (of the values inside the outlier cut) above this in size: a skewed body, which no affine
 # scaler changes (chapter 1, words-skewed-feature: mean area, skewness 1.6, kept it under every scaler).
