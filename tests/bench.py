@@ -2,7 +2,8 @@
 
 Prints a table, writes it to _build/bench.md (and the raw numbers to _build/bench.json), and exits
 with status 1 when a budget is exceeded. Budgets (2-core machine): every notebook <= 20 s, whole
-book <= 90 s, no-change rebuild <= 10 s, test suite <= 240 s. The bare-kernel row is a notebook
+book <= 90 s, no-change rebuild <= 10 s, test suite <= 240 s, `utils.scaling_report` on a 100,000 x 50
+table <= 2 s (best of 3, so the number is the function's, not a neighbour's). The bare-kernel row is a notebook
 that only imports numpy, torch, scikit-learn and matplotlib, measured in the same run, so the
 notebook times can be read as "kernel start-up + this much real work".
 
@@ -25,12 +26,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
+import numpy as np
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
 BIN = Path(sys.executable).parent
-BUDGETS = {"notebook": 20.0, "book": 90.0, "rebuild": 10.0, "tests": 240.0}
+BUDGETS = {"notebook": 20.0, "book": 90.0, "rebuild": 10.0, "tests": 240.0, "scaling_report": 2.0}
 BARE_KERNEL = "import numpy, torch, sklearn, matplotlib.pyplot"
 OLD_OPTIMIZER_COMMIT = "e1ed07e5ca3cfd4e9a91ccbc614e47a2e942e8a7"  # last commit with training._StackedOptimizer
 
@@ -110,6 +112,24 @@ def timed(command: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def time_scaling_report(rows: int = 100_000, columns: int = 50, repeats: int = 3) -> float:
+    """Best of ``repeats`` seconds for ``scaling_report`` on a mixed table (normal, skewed, outliers, NaN)."""
+    sys.path.insert(0, str(ROOT))
+    from utils.scaling_report import scaling_report
+
+    generator = np.random.default_rng(0)
+    table = generator.normal(size=(rows, columns))
+    table[:, 1] = generator.exponential(size=rows)
+    table[:50, 2] = 1e3
+    table[:10, 3] = float("nan")
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        scaling_report(table)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
 def main() -> int:
     os.environ.setdefault("MPLBACKEND", "agg")
     optimizer_lines, optimizer_within = optimizer_report(optimizer_bench())
@@ -125,6 +145,7 @@ def main() -> int:
     timed(book)  # make sure the execution cache is complete
     rebuild_seconds = timed(book)
     tests_seconds = timed(["make", "test"])  # the README's test command itself, not a copy of it
+    report_seconds = time_scaling_report()
     total = sum(notebooks.values())
 
     rows = [(name, seconds, seconds / bare_seconds, seconds <= BUDGETS["notebook"]) for name, seconds in notebooks.items()]
@@ -142,6 +163,7 @@ def main() -> int:
         "whole book (sum of notebooks)": (total, BUDGETS["book"]),
         "rebuild with nothing changed": (rebuild_seconds, BUDGETS["rebuild"]),
         "`make test` (after set-up)": (tests_seconds, BUDGETS["tests"]),
+        "`scaling_report`, 100,000 x 50 table (best of 3)": (report_seconds, BUDGETS["scaling_report"]),
     }
     lines += [f"| {name} | {seconds:.1f} | {seconds / bare_seconds:.1f} | {budget:.0f} | {'yes' if seconds <= budget else 'NO'} |"
               for name, (seconds, budget) in checks.items()]
@@ -150,7 +172,8 @@ def main() -> int:
     BUILD.mkdir(exist_ok=True)
     (BUILD / "bench.md").write_text(report)
     (BUILD / "bench.json").write_text(json.dumps({"bare_kernel": bare_seconds, "notebooks": notebooks, "book": total,
-                                                  "rebuild": rebuild_seconds, "tests": tests_seconds}, indent=2))
+                                                  "rebuild": rebuild_seconds, "tests": tests_seconds,
+                                                  "scaling_report": report_seconds}, indent=2))
     print(report)
     within = all(ok for *_, ok in rows) and all(seconds <= budget for seconds, budget in checks.values()) and optimizer_within
     print("all budgets met" if within else "BUDGET EXCEEDED", f"(report: {BUILD / 'bench.md'})")

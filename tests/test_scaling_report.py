@@ -1,0 +1,289 @@
+"""utils.scaling_report: each rule on crafted columns at both sides of its threshold, bad input, the CLI,
+and the reasons' labels (each must exist in the chapter file the module links to)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from scipy import stats
+
+from utils import scaling_report as sr
+from utils.scaling_report import scaling_report
+
+ROOT = Path(__file__).resolve().parent.parent
+N = 2000
+NORMAL = stats.norm.ppf((np.arange(N) + 0.5) / N)  # deterministic standard-normal sample
+NORMAL = (NORMAL - NORMAL.mean()) / NORMAL.std()  # exactly mean 0, std 1
+
+
+def report_of(column: np.ndarray, **kwargs) -> pd.Series:
+    """The report row of ``column`` next to two reference features of std 1 (so the median std is 1)."""
+    table = pd.DataFrame({"tested": column, "ref a": NORMAL, "ref b": NORMAL[::-1].copy()})
+    return scaling_report(table, **kwargs).loc["tested"]
+
+
+def first(row: pd.Series) -> str:
+    return row["advice"].split(" | ")[0]
+
+
+# --- measurements agree with numpy / scipy -------------------------------------------------------------------
+def test_measurements_match_numpy_and_scipy():
+    generator = np.random.default_rng(1)
+    data = np.column_stack([generator.normal(3, 2, 500), generator.exponential(size=500), generator.integers(0, 4, 500)])
+    data[:7, 0] = np.nan
+    data[3, 1] = np.inf
+    report = scaling_report(data)
+    for j in range(3):
+        finite = data[np.isfinite(data[:, j]), j]
+        row = report.iloc[j]
+        assert row["n"] == len(finite) and row["NaN"] == np.isnan(data[:, j]).sum() and row["inf"] == np.isinf(data[:, j]).sum()
+        assert np.isclose(row["mean"], finite.mean()) and np.isclose(row["std"], finite.std())
+        assert np.isclose(row["skewness"], stats.skew(finite))
+        assert np.isclose(row["median"], np.median(finite))
+        assert np.isclose(row["IQR"], np.subtract(*np.percentile(finite, [75, 25])))
+        assert row["distinct"] == len(np.unique(finite)) and row["min"] == finite.min() and row["max"] == finite.max()
+        assert np.isclose(row["zero share"], (finite == 0).mean())
+
+
+# --- one test per rule, both sides of its threshold ---------------------------------------------------------
+def test_large_offset_rule_at_the_float32_spacing_cut():
+    # float32 spacing is 2**-10 (just below 1e-3) in [8192, 16384) and 2**-9 in [16384, 32768).
+    below, above = report_of(10_000 + NORMAL), report_of(20_000 + NORMAL)
+    assert below["spacing / std"] < sr.OFFSET_SPACING_RATIO < above["spacing / std"]
+    assert first(above) == "subtract a reference in float64 before casting, then standardize"
+    assert "subtract a reference" not in below["advice"]
+    assert "large-offsets" in above["links"]
+
+
+def test_eight_bit_rule_needs_integers_in_0_255_and_uint8():
+    pixels = np.tile(np.arange(256), 8)
+    as_uint8 = scaling_report(pd.DataFrame({"a": pixels.astype(np.uint8), "b": pixels[::-1].astype(np.uint8)}))
+    assert as_uint8["8-bit integers"].all() and (first(as_uint8.iloc[0]) == "/255")
+    as_int16 = scaling_report(pd.DataFrame({"a": np.append(pixels, 256).astype(np.int16), "b": np.append(pixels, 0)}))
+    assert not as_int16.loc["a", "8-bit integers"] and as_int16.loc["b", "8-bit integers"]
+    assert "/255" not in as_int16["advice"].str.cat()  # integers stored as int16 are not declared pixels
+    fractional = pixels.astype(float)
+    fractional[5] = 4.5
+    assert not scaling_report(fractional[:, None])["8-bit integers"].iloc[0]
+
+
+def sparse_column(zero_share: float) -> np.ndarray:
+    column = np.tile([1.0, 2.0, 3.0, 4.0], N // 4)
+    column[: int(round(zero_share * N))] = 0.0
+    return column
+
+
+def test_sparse_rule_at_the_zero_share_cut():
+    above, below = report_of(sparse_column(sr.SPARSE_ZERO_SHARE + 0.02)), report_of(sparse_column(sr.SPARSE_ZERO_SHARE - 0.02))
+    assert first(above) == "MaxAbsScaler; do not center"
+    assert "MaxAbsScaler" not in below["advice"]
+    negative = report_of(-sparse_column(sr.SPARSE_ZERO_SHARE + 0.02))  # zeros, but not counts
+    assert "MaxAbsScaler" not in negative["advice"]
+
+
+def gamma_column(shape: float, shift: float = 0.0) -> np.ndarray:
+    column = stats.gamma.ppf((np.arange(N) + 0.5) / N, shape)  # skewness 2 / sqrt(shape)
+    return column / column.std() + shift
+
+
+def test_skew_rule_at_the_skewness_cut():
+    skewed, mild = report_of(gamma_column(2.5)), report_of(gamma_column(6.0))
+    assert skewed["skewness inside cut"] > sr.SKEW_CUT > mild["skewness inside cut"]
+    assert first(skewed) == "log, then standardize" and "log" not in mild["advice"]
+    negative = report_of(gamma_column(2.5, shift=-5.0))
+    assert first(negative) == "a power transform (Yeo-Johnson), then standardize"
+    assert first(report_of(-gamma_column(2.5))).startswith("a power transform")  # left skew counts too
+
+
+def test_outlier_rule_at_the_robust_cut():
+    iqr = np.subtract(*np.percentile(NORMAL, [75, 25]))
+    outside, inside = NORMAL.copy(), NORMAL.copy()
+    outside[0] = (sr.OUTLIER_CUT + 0.5) * iqr
+    inside[0] = (sr.OUTLIER_CUT - 0.5) * iqr
+    outside_row, inside_row = report_of(outside), report_of(inside)
+    assert outside_row["outlier share"] == pytest.approx(1 / N) and inside_row["outlier share"] == 0
+    assert first(outside_row) == f"RobustScaler, then clip to ±{sr.OUTLIER_CUT:g}"
+    assert first(inside_row) == "none needed"
+    # A heavy outlier makes the moment skewness large, but the body is symmetric: outliers, not skew.
+    far = NORMAL.copy()
+    far[:20] = 800.0
+    far_row = report_of(far)
+    assert far_row["skewness"] > 5 and abs(far_row["skewness inside cut"]) < sr.SKEW_CUT
+    assert first(far_row).startswith("RobustScaler")
+
+
+def test_scale_ratio_rule_both_ways():
+    for factor, expected in [(sr.SCALE_RATIO * 1.05, "StandardScaler"), (sr.SCALE_RATIO * 0.95, "none needed")]:
+        assert first(report_of(factor * NORMAL)) == expected
+        assert first(report_of(NORMAL / factor)) == expected
+    tiny = report_of(NORMAL / (sr.SCALE_RATIO * 1.05))
+    assert "weight decay by cross-validation" in tiny["advice"] and "upscaled-noise" in tiny["links"]
+    assert "weight decay" not in report_of(NORMAL / (sr.SCALE_RATIO * 0.95))["advice"]
+
+
+def test_centering_rule_at_the_cut():
+    assert first(report_of(NORMAL + 1.05 * sr.CENTER_CUT)) == "StandardScaler (it is far from centred)"
+    assert first(report_of(NORMAL + 0.95 * sr.CENTER_CUT)) == "none needed"
+
+
+def test_float16_overflow_note_at_two_squares():
+    largest_fitting = np.sqrt(sr.FLOAT16_MAX / sr.SUM_TERMS)  # about 181
+    column_over, column_under = NORMAL.copy(), NORMAL.copy()
+    column_over[0], column_under[0] = largest_fitting * 1.01, largest_fitting * 0.99
+    over = scaling_report(column_over[:, None]).iloc[0]
+    under = scaling_report(column_under[:, None]).iloc[0]
+    assert over["float16 sum of squares overflows"] and not under["float16 sum of squares overflows"]
+    assert "float16" in over["advice"] and "float16" not in under["advice"]
+    with np.errstate(over="ignore"):  # the note is true in float16
+        assert np.isinf(np.float16(column_over[0]) ** 2 + np.float16(column_over[0]) ** 2)
+
+
+def test_test_data_outside_the_training_range():
+    train = np.column_stack([NORMAL, NORMAL])
+    new = np.column_stack([NORMAL[:100] * 0.5, NORMAL[:100] * 0.5])
+    new[0, 1] = NORMAL.max() + 1
+    report = scaling_report(train, test=new)
+    assert report["test outside train range"].tolist() == [0.0, 0.01]
+    assert "min-max output leaves" not in report["advice"].iloc[0] and "min-max output leaves" in report["advice"].iloc[1]
+    with pytest.raises(ValueError, match="layout"):
+        scaling_report(train, test=new[:, :1])
+
+
+def test_constant_and_nonfinite_columns_are_reported():
+    data = np.column_stack([np.ones(10), NORMAL[:10], np.full(10, np.nan)])
+    data[2, 1], data[3, 1] = np.nan, -np.inf
+    report = scaling_report(data, names=["one", "some missing", "all missing"])
+    assert report.loc["one", "advice"].startswith("constant")
+    assert report.loc["some missing", ["n", "NaN", "inf"]].tolist() == [8, 1, 1]
+    assert report.loc["some missing", "advice"].startswith("impute or drop the 1 NaN and 1 inf")
+    assert "0 finite value(s)" in report.loc["all missing", "advice"]
+
+
+# --- images -------------------------------------------------------------------------------------------------
+def test_rare_pixels_below_the_sigma_floor():
+    images = np.zeros((100, 2, 2), dtype=np.uint8)
+    images[::2, 0, 0] = 2 * (sr.SIGMA_FLOOR_LEVELS - 1)  # alternating 0 / v: sigma = v / 2, just under the floor
+    images[::2, 1, 1] = 2 * (sr.SIGMA_FLOOR_LEVELS + 1)  # just over it
+    row = scaling_report(images).iloc[0]
+    assert row["rare pixels"] == 1 and row["rare pixel share"] == 0.5
+    assert row["smallest pixel std"] == sr.SIGMA_FLOOR_LEVELS - 1 and row["suggested std floor"] == sr.SIGMA_FLOOR_LEVELS
+    assert first(row) == "/255" and "floor each pixel's std at 10" in row["advice"]
+    unit = scaling_report(images.astype(np.float64) / 255).iloc[0]  # images in [0, 1]: a level is 1/255
+    assert unit["rare pixels"] == 1 and np.isclose(unit["suggested std floor"], sr.SIGMA_FLOOR_LEVELS / 255)
+    wide = scaling_report(images.astype(np.float64) * 300).iloc[0]  # other float images: 1/255 of the range
+    assert np.isclose(wide["suggested std floor"], sr.SIGMA_FLOOR_LEVELS * wide["range"] / 255)
+
+
+def test_image_channels_and_dtypes():
+    generator = np.random.default_rng(0)
+    colour = generator.integers(0, 256, (20, 4, 4, 3)).astype(np.uint8)
+    report = scaling_report(colour, names=["red", "green", "blue"])
+    assert list(report.index) == ["red", "green", "blue"] and (report["n"] == 20 * 16).all()
+    assert (report["advice"].str.split(" | ", regex=False).str[0] == "/255").all()
+    sixteen = scaling_report(colour.astype(np.uint16) * 257)
+    assert sixteen["advice"].str.startswith("divide by 65,535").all()
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    (np.zeros((0, 3)), ValueError, "empty"),
+    (np.zeros((3, 0)), ValueError, "empty"),
+    (np.arange(5.0), ValueError, "reshape"),
+    (np.zeros((1, 3)), ValueError, "single row"),
+    (np.zeros((2, 2, 2, 2, 2)), ValueError, "shape"),
+    (np.zeros((3, 3, 8, 8)), ValueError, "channels"),  # channels first
+    (np.zeros((1, 4, 4), dtype=np.uint8), ValueError, "at least 2 images"),
+    (np.ones((3, 4, 4), dtype=bool), TypeError, "boolean"),
+    (np.array([["a", "b"], ["c", "d"]]), TypeError, "dtype"),
+    (np.array([[1, None], [2, 3]], dtype=object), TypeError, "dtype"),
+    (np.ones((3, 2), dtype=complex), TypeError, "complex"),
+    (pd.DataFrame({"size": [1.0, 2.0], "colour": ["red", "blue"]}), TypeError, "colour"),
+    (pd.Series([1.0, 2.0]), ValueError, "Series"),
+])
+def test_bad_input_gets_a_clear_error(bad, error, message):
+    with pytest.raises(error, match=message):
+        scaling_report(bad)
+
+
+def test_bad_names():
+    with pytest.raises(ValueError, match="names"):
+        scaling_report(np.zeros((3, 2)), names=["a"])
+    with pytest.raises(ValueError, match="names"):
+        scaling_report(np.zeros((3, 2)), names=["a", "a"])
+
+
+# --- the reasons: labels that exist, links on the book's site -----------------------------------------------
+def label_headings(path: Path) -> dict[str, str]:
+    """Label -> the heading right after ``(label)=`` in a chapter's markdown cells."""
+    found = {}
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            for label, heading in re.findall(r"^\(([\w-]+)\)=\n#+ (.+)$", cell.source, flags=re.M):
+                found[label] = heading.strip()
+    return found
+
+
+@pytest.mark.parametrize("label", sorted(sr.SECTIONS))
+def test_every_reason_label_exists_in_its_chapter_above_its_title(label):
+    page, title = sr.SECTIONS[label]
+    path = ROOT / f"{page}.ipynb"
+    assert path.is_file(), f"{label}: {page} is not a chapter file (renamed? update SECTIONS)"
+    headings = label_headings(path)
+    assert label in headings, f"label {label!r} is not defined in {page} (moved? update SECTIONS)"
+    assert headings[label] == title
+
+
+def test_links_point_to_the_site_and_toc():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert sr.SITE_URL == config["html"]["baseurl"]
+    toc = (ROOT / "_toc.yml").read_text()
+    for page, _ in sr.SECTIONS.values():
+        assert f"file: {page}\n" in toc
+    assert sr.section_url("large-offsets") == f"{sr.SITE_URL}{sr.SECTIONS['large-offsets'][0]}.html#large-offsets"
+
+
+def test_every_label_the_rules_use_is_mapped():
+    source = Path(sr.__file__).read_text()
+    used = set(re.findall(r'Advice\([^()]*(?:\([^()]*\)[^()]*)*,\s*"([\w-]+)"\)', source, flags=re.S))
+    assert used and used <= set(sr.SECTIONS), used - set(sr.SECTIONS)
+
+
+# --- command line -------------------------------------------------------------------------------------------
+def run_cli(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "utils.scaling_report", *arguments], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_cli_prints_the_report(tmp_path):
+    table = pd.DataFrame({"id": np.arange(N), "time": 1.7e9 + np.arange(N), "size": NORMAL * 1e4, "ok": NORMAL,
+                          "a": NORMAL[::-1], "b": -NORMAL})
+    table.to_csv(tmp_path / "table.csv", index=False)
+    table.iloc[:50].assign(ok=NORMAL[:50] + 10).to_csv(tmp_path / "new.csv", index=False)
+    done = run_cli(str(tmp_path / "table.csv"), "--drop", "id", "--test", str(tmp_path / "new.csv"))
+    assert done.returncode == 0, done.stderr
+    assert "time: subtract a reference in float64 before casting" in done.stdout
+    assert "size: StandardScaler" in done.stdout and "test outside train range" in done.stdout
+    assert sr.section_url("large-offsets") in done.stdout and "measuring 5 columns" in done.stderr
+
+
+def test_cli_bad_input_is_an_error_message_not_a_traceback(tmp_path):
+    pd.DataFrame({"size": [1.0, 2.0, 3.0], "colour": ["red", "blue", "red"]}).to_csv(tmp_path / "mixed.csv", index=False)
+    (tmp_path / "empty.csv").write_text("")
+    for arguments, message in [((str(tmp_path / "mixed.csv"),), "colour"), ((str(tmp_path / "empty.csv"),), "error"),
+                               ((str(tmp_path / "missing.csv"),), "error")]:
+        done = run_cli(*arguments)
+        assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+    assert run_cli(str(tmp_path / "mixed.csv"), "--drop", "colour").returncode == 0
+
+
+def test_pandas_missing_values_are_counted_as_nan():
+    table = pd.DataFrame({"count": pd.array([1, None, 3, 4], dtype="Int64"), "size": [1.0, 2.0, np.nan, 4.0]})
+    report = scaling_report(table)
+    assert report["NaN"].tolist() == [1, 1] and report["n"].tolist() == [3, 3]

@@ -1,0 +1,354 @@
+"""The book's checklist as a function: measure each feature of the reader's data and give the advice.
+
+``scaling_report(data)`` returns one row per feature (a table's column, or an image array's colour
+channel) with measured properties, the advice the book's measurements support, and *why*: the
+title and web address of the section that measures it. Every threshold is a module constant below,
+named once; the chapter "In practice" quotes them.
+
+From a shell: ``python -m utils.scaling_report table.csv [--test new.csv] [--drop id]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+# --- Thresholds: the book's own, each from the measurement that motivates it -------------------------
+# The rules are tried in this order, and the first that fits gives the main advice (see ``advise``):
+# non-finite values, constant, large offset, 8-bit pixels, sparse counts, skewed body, outliers, mixed
+# units, far from centred, none needed; then notes: tiny spread (noise?), rare pixels, float16, new data.
+# Robust outliers: |x - median| / IQR above this. Sensitivity chapter, section outliers-min-max: robust
+# scaling then clipping to ±5 (in IQR units) recovered what min-max scaling lost to 1 % of outliers.
+OUTLIER_CUT = 5.0
+# Skewness (of the values inside the outlier cut) above this in size: a skewed body, which no affine
+# scaler changes (chapter 1, words-skewed-feature: mean area, skewness 1.6, kept it under every scaler).
+SKEW_CUT = 1.0
+# Share of zeros above which a non-negative feature counts as sparse: centering would turn every one
+# of those zeros into a non-zero value (measured in chapter "In practice", practice-report).
+SPARSE_ZERO_SHARE = 0.5
+# A feature's standard deviation more than this many times larger or smaller than the median
+# feature's: the loss's curvature along it differs by the square of that (chapter 4, ch-convergence:
+# the condition number of the wine pair; sensitivity chapter, tiny-range-feature).
+SCALE_RATIO = 10.0
+# |mean| above this many standard deviations: the mean's eigenvalue of E[x x^T] exceeds the variance's
+# (chapter 4, convergence-centering: E[x x^T] = Sigma + mu mu^T).
+CENTER_CUT = 1.0
+# float32 grid spacing at the feature's largest magnitude above this share of its standard deviation:
+# casting to float32 before centering moves standardized values by more than 1e-3, the order of
+# bfloat16 arithmetic's own error (chapter 2, bfloat16-arithmetic); a Unix timestamp over 600 s has 0.7
+# (sensitivity chapter, large-offsets: 600 seconds became a handful of inputs).
+OFFSET_SPACING_RATIO = 1e-3
+# float16's largest finite number. 255**2 just fits, so a sum of two squared raw pixels overflows
+# (chapter 2, float16-range): a feature overflows when SUM_TERMS of its largest squares do.
+FLOAT16_MAX = float(np.finfo(np.float16).max)
+SUM_TERMS = 2
+# The floor on a per-pixel standard deviation, in grey levels (1/255 for images in [0, 1], 1/255 of the
+# channel's range for other non-8-bit images): with sigma >= 10 levels, single-pixel flips fell from 100 % to 32-42 % of digits at
+# unchanged accuracy (sensitivity chapter, rare-pixels).
+SIGMA_FLOOR_LEVELS = 10.0
+
+# --- Where each reason is measured: MyST label -> (page, section title). ONE mapping. -------------------
+# tests/test_scaling_report.py checks that every label is defined in that chapter file, right above a
+# heading with that title, so renaming a chapter breaks a test instead of a link.
+SITE_URL = "https://scaling-vs-normalization.github.io/book/"
+SECTIONS: dict[str, tuple[str, str]] = {
+    "practice-report": ("chapters/06_in_practice", "A scaling report for your own data"),
+    "large-offsets": ("chapters/05_sensitivity", "A large offset cast before centering"),
+    "relu-start": ("chapters/02_pixels", "What `/255` is actually good for"),
+    "ch-pixels": ("chapters/02_pixels", "The 0–255 pixel example: information, resolution and number formats"),
+    "float16-range": ("chapters/02_pixels", "Range: raw statistics overflow float16"),
+    "rare-pixels": ("chapters/05_sensitivity", "Rare pixels: where standardization amplifies"),
+    "words-skewed-feature": ("chapters/01_words", "A skewed feature from a real data set"),
+    "words-new-data": ("chapters/01_words", "Applying a fitted transform to new data"),
+    "outliers-min-max": ("chapters/05_sensitivity", "Outliers squeeze min-max scaling"),
+    "ch-convergence": ("chapters/04_convergence", "Convergence: what scaling does to gradient descent"),
+    "upscaled-noise": ("chapters/05_sensitivity", "Upscaling a pure-noise feature"),
+    "convergence-centering": ("chapters/04_convergence", "Centering, and why it matters more in high dimension"),
+}
+
+
+def section_url(label: str) -> str:
+    """Web address of the section with MyST label ``label`` on the book's site."""
+    page, _ = SECTIONS[label]
+    return f"{SITE_URL}{page}.html#{label}"
+
+
+class Advice(NamedTuple):
+    text: str
+    label: str  # a key of SECTIONS
+
+
+# --- Input checks -------------------------------------------------------------------------------------
+def _as_features(data: object, names: Sequence[str] | None, what: str) -> tuple[np.ndarray, list[str], bool, bool]:
+    """(values (n, features) float64, names, is_image, is_8bit_dtype) with every input check."""
+    if isinstance(data, pd.Series):
+        raise ValueError(f"{what} is a single column (Series): pass a DataFrame, e.g. series.to_frame()")
+    if isinstance(data, pd.DataFrame):
+        bad = [str(c) for c in data.columns if not (pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c]))]
+        if bad:
+            raise TypeError(f"{what} has non-numeric column(s) {bad}: encode or drop them first")
+        uint8 = len(data.columns) > 0 and all(data[c].dtype == np.uint8 for c in data.columns)
+        if names is None:
+            names = [str(c) for c in data.columns]
+        data = data.to_numpy(dtype=np.float64, na_value=np.nan)  # pandas NA counts as NaN
+    else:
+        array = np.asarray(data)
+        if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+            raise TypeError(f"{what} must hold numbers, got dtype {array.dtype}")
+        if np.issubdtype(array.dtype, np.complexfloating):
+            raise TypeError(f"{what} holds complex numbers: scale the real and imaginary parts as two features")
+        uint8 = array.dtype == np.uint8
+        if array.ndim in (3, 4):
+            return _image_channels(array, names, what)
+        if array.ndim != 2:
+            hint = " (one feature: data.reshape(-1, 1); one sample: data.reshape(1, -1))" if array.ndim == 1 else ""
+            raise ValueError(f"{what} must be a table (n, features) or images (N, H, W) / (N, H, W, C); got shape {array.shape}{hint}")
+        data = array.astype(np.float64)
+    if data.shape[1] == 0 or data.shape[0] == 0:
+        raise ValueError(f"{what} is empty: shape {data.shape}")
+    if data.shape[0] < 2:
+        raise ValueError(f"{what} has a single row: a spread cannot be measured from one sample")
+    names = [f"x{j}" for j in range(data.shape[1])] if names is None else [str(n) for n in names]
+    if len(names) != data.shape[1] or len(set(names)) != len(names):
+        raise ValueError(f"names must be {data.shape[1]} distinct strings, got {len(names)} ({len(set(names))} distinct)")
+    return data, names, False, bool(uint8)
+
+
+def _image_channels(array: np.ndarray, names: Sequence[str] | None, what: str) -> tuple[np.ndarray, list[str], bool, bool]:
+    """Images (N, H, W) or (N, H, W, C) -> one column per channel holding every pixel value."""
+    if array.ndim == 3:
+        array = array[..., None]
+    n, height, width, channels = array.shape
+    if channels > 4:
+        hint = " — channels first? use images.transpose(0, 2, 3, 1)" if array.shape[1] <= 4 else ""
+        raise ValueError(f"{what}: expected channels last, (N, H, W, C) with C <= 4; got shape {array.shape}{hint}")
+    if min(n, height, width) < 2:
+        raise ValueError(f"{what}: need at least 2 images of at least 2 x 2 pixels, got shape {array.shape}")
+    if array.dtype == bool:
+        raise TypeError(f"{what}: boolean images carry no scale; pass them as uint8 (0/255) or float")
+    names = [f"channel {c}" for c in range(channels)] if names is None else [str(name) for name in names]
+    if len(names) != channels:
+        raise ValueError(f"names must name the {channels} channel(s), got {len(names)}")
+    return array.reshape(-1, channels).astype(np.float64), names, True, array.dtype == np.uint8
+
+
+# --- Measurements (vectorized over features: one sort gives quantiles, outliers and distinct counts) ------
+def _at(rows: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``rows[j, index[j]]`` for every feature j (index clipped into the row)."""
+    return np.take_along_axis(rows, np.clip(index, 0, rows.shape[1] - 1)[:, None], axis=1)[:, 0]
+
+
+def _quantile(ordered: np.ndarray, count: np.ndarray, q: float) -> np.ndarray:
+    """Linear-interpolated quantile ``q`` (NumPy's default) of each feature's ``count`` sorted finite values."""
+    position = q * np.maximum(count - 1, 0)
+    low = np.floor(position).astype(int)
+    low_value, high_value = _at(ordered, low), _at(ordered, np.ceil(position).astype(int))
+    return np.where(count > 0, low_value + (position - low) * (high_value - low_value), np.nan)
+
+
+def _central_moments(sums: list[np.ndarray], count: np.ndarray, shift: np.ndarray):
+    """Mean, std (ddof 0, as StandardScaler) and skewness from power sums of (x - shift)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        first, second, third = (total / count for total in sums)
+        variance = np.maximum(second - first**2, 0.0)
+        third_central = third - 3 * first * second + 2 * first**3
+        skewness = np.where(variance > 0, third_central / variance**1.5, 0.0)
+    return shift + first, np.sqrt(variance), np.where(count > 0, skewness, np.nan)
+
+
+def measure(values: np.ndarray) -> pd.DataFrame:
+    """The measured columns of the report for a float64 array (n, features); NaN/inf are counted, then left out."""
+    finite = np.isfinite(values)
+    count = finite.sum(axis=0)
+    ordered = np.where(finite, values, np.nan).T.copy()  # (features, n): each feature's values contiguous
+    ordered.sort(axis=1)  # NaN sort last, so each feature's finite values come first
+    low = np.where(count > 0, ordered[:, 0], np.nan)
+    high = np.where(count > 0, _at(ordered, count - 1), np.nan)
+    median, q25, q75 = (_quantile(ordered, count, q) for q in (0.5, 0.25, 0.75))
+    iqr = q75 - q25
+    # Power sums of (x - median): for all values, and for the values inside the outlier cut, which are a
+    # contiguous stretch [first_in, end_in) of the sorted row, so only the few outside it are summed again.
+    centered = np.nan_to_num(ordered - median[:, None], nan=0.0)
+    squared = centered * centered
+    powers = (centered, squared, squared * centered)
+    totals = [power.sum(axis=1) for power in powers]
+    mean, std, skewness = _central_moments(totals, count, median)
+    spread = iqr > 0
+    first_in = np.zeros(len(count), dtype=int)
+    end_in = count.copy()
+    for j in np.flatnonzero(spread):
+        row = ordered[j, : count[j]]
+        first_in[j] = np.searchsorted(row, median[j] - OUTLIER_CUT * iqr[j], side="left")
+        end_in[j] = np.searchsorted(row, median[j] + OUTLIER_CUT * iqr[j], side="right")
+    inside = [total.copy() for total in totals]
+    for j in np.flatnonzero((first_in > 0) | (end_in < count)):
+        for total, power in zip(inside, powers):
+            total[j] -= power[j, : first_in[j]].sum() + power[j, end_in[j] : count[j]].sum()
+    _, _, body_skewness = _central_moments(inside, end_in - first_in, median)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        outlier_share = np.where(spread, (count - (end_in - first_in)) / count, np.nan)
+        zero_share = (values == 0).sum(axis=0) / count
+    # NaN compare unequal to everything, so each of the n - count NaN at a row's end adds one step.
+    steps = (ordered[:, 1:] != ordered[:, :-1]).sum(axis=1)
+    distinct = np.where(count > 0, steps - (len(values) - count) + 1, 0)
+    eight_bit = (count > 0) & (low >= 0) & (high <= 255)
+    for j in np.flatnonzero(eight_bit):  # only candidates pay for the integer check
+        row = ordered[j, : count[j]]
+        eight_bit[j] = bool((row == np.round(row)).all())
+    magnitude = np.nan_to_num(np.maximum(np.abs(low), np.abs(high)), nan=0.0)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        spacing = np.spacing(magnitude.astype(np.float32)).astype(np.float64)
+        spacing = np.where(magnitude > float(np.finfo(np.float32).max), np.inf, spacing)
+        spacing_ratio = np.where(std > 0, spacing / std, np.nan)
+        overflow = SUM_TERMS * magnitude**2 > FLOAT16_MAX
+        spreads = std[(count > 0) & (std > 0)]
+        reference = np.median(spreads) if len(spreads) else np.nan
+        ratio = std / reference
+    return pd.DataFrame({
+        "n": count, "NaN": np.isnan(values).sum(axis=0), "inf": np.isinf(values).sum(axis=0),
+        "min": low, "max": high, "range": high - low, "mean": mean, "median": median, "IQR": iqr, "std": std,
+        "std / median feature's": ratio, "skewness": skewness, "skewness inside cut": body_skewness,
+        "outlier share": outlier_share, "zero share": zero_share, "distinct": distinct, "8-bit integers": eight_bit,
+        "float32 spacing": spacing, "spacing / std": spacing_ratio, "float16 sum of squares overflows": overflow,
+    })
+
+
+def _pixel_sigmas(images: np.ndarray) -> np.ndarray:
+    """Per-pixel standard deviation over the images, (H * W, C), ignoring NaN and inf."""
+    array = images if images.ndim == 4 else images[..., None]
+    flat = array.reshape(len(array), -1).astype(np.float64)
+    flat[~np.isfinite(flat)] = np.nan
+    with warnings.catch_warnings():  # an all-NaN pixel has no spread: reported as 0, not warned about
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sigma = np.nan_to_num(np.nanstd(flat, axis=0), nan=0.0)
+    return sigma.reshape(-1, array.shape[-1])
+
+
+# --- The rules --------------------------------------------------------------------------------------------
+def advise(row: pd.Series, image_dtype: np.dtype | None = None, uint8: bool = False) -> list[Advice]:
+    """The book's advice for one measured row, most important first (then notes that always apply)."""
+    advice: list[Advice] = []
+    if row["NaN"] or row["inf"]:
+        advice.append(Advice(f"impute or drop the {row['NaN']} NaN and {row['inf']} inf values first (measured without them)",
+                             "practice-report"))
+    if row["n"] < 2:
+        return advice + [Advice(f"{row['n']} finite value(s): nothing to measure", "practice-report")]
+    if row["std"] == 0:
+        return advice + [Advice("constant: drop it (a scaler would divide by zero)", "practice-report")]
+    ratio = row["std / median feature's"]
+    if row["spacing / std"] > OFFSET_SPACING_RATIO:
+        advice.append(Advice("subtract a reference in float64 before casting, then standardize", "large-offsets"))
+    elif row["8-bit integers"] and (uint8 or image_dtype is not None):
+        advice.append(Advice("/255", "relu-start"))
+    elif image_dtype is not None and np.issubdtype(image_dtype, np.integer):
+        advice.append(Advice(f"divide by {np.iinfo(image_dtype).max:,} (the dtype's maximum), not by 255", "ch-pixels"))
+    elif row["zero share"] > SPARSE_ZERO_SHARE and row["min"] >= 0:
+        advice.append(Advice("MaxAbsScaler; do not center", "practice-report"))
+    elif abs(row["skewness inside cut"]) > SKEW_CUT:
+        text = "log, then standardize" if row["min"] >= 0 else "a power transform (Yeo-Johnson), then standardize"
+        advice.append(Advice(text, "words-skewed-feature"))
+    elif row["outlier share"] > 0:
+        advice.append(Advice(f"RobustScaler, then clip to ±{OUTLIER_CUT:g}", "outliers-min-max"))
+    elif not 1 / SCALE_RATIO <= ratio <= SCALE_RATIO:
+        advice.append(Advice("StandardScaler", "ch-convergence"))
+    elif abs(row["mean"]) > CENTER_CUT * row["std"]:
+        advice.append(Advice("StandardScaler (it is far from centred)", "convergence-centering"))
+    else:
+        advice.append(Advice("none needed", "practice-report"))
+    # Notes that hold whatever the first advice was.
+    if ratio < 1 / SCALE_RATIO:
+        advice.append(Advice("if it may be pure noise, choose weight decay by cross-validation after scaling", "upscaled-noise"))
+    if row.get("rare pixels", 0) > 0:
+        advice.append(Advice(f"if you standardize per pixel, floor each pixel's std at {row['suggested std floor']:.3g}",
+                             "rare-pixels"))
+    if row["float16 sum of squares overflows"]:
+        advice.append(Advice("scale before any float16 step (its sums of squares overflow)", "float16-range"))
+    if row.get("test outside train range", 0) > 0:
+        advice.append(Advice("new data leave the training range: min-max output leaves [0, 1]", "words-new-data"))
+    return advice
+
+
+def scaling_report(data: object, names: Sequence[str] | None = None, test: object = None) -> pd.DataFrame:
+    """One row per feature (table) or channel (images (N, H, W) or (N, H, W, C)): measurements, advice, why.
+
+    ``data``: a DataFrame or array (n, features), or images; ``names`` overrides the feature names;
+    ``test``: new data of the same layout, for the share of values outside the training range.
+    The ``advice`` column is most important first; ``why`` names the book section that measures each
+    piece, ``links`` gives their addresses.
+    """
+    values, names, image, uint8 = _as_features(data, names, "data")
+    report = measure(values)
+    report.index = pd.Index(names, name="channel" if image else "feature")
+    if image:
+        images = np.asarray(data)
+        sigma = _pixel_sigmas(images)
+        # One grey level: 1 for 8-bit values, 1/255 for images already in [0, 1], else 1/255 of the range.
+        unit_interval = (report["min"] >= 0) & (report["max"] <= 1)
+        level = np.where(report["8-bit integers"], 1.0, np.where(unit_interval, 1 / 255, report["range"].to_numpy() / 255))
+        floor = SIGMA_FLOOR_LEVELS * level
+        rare = (sigma > 0) & (sigma < floor[None, :])
+        varying = (sigma > 0).sum(axis=0)
+        report["rare pixels"] = rare.sum(axis=0)
+        report["rare pixel share"] = np.where(varying > 0, rare.sum(axis=0) / np.maximum(varying, 1), 0.0)
+        report["smallest pixel std"] = np.where(varying > 0, np.where(sigma > 0, sigma, np.inf).min(axis=0), 0.0)
+        report["suggested std floor"] = floor
+    if test is not None:
+        new, _, new_image, _ = _as_features(test, None, "test")
+        if new.shape[1] != values.shape[1] or new_image != image:
+            raise ValueError(f"test must have the layout of data: {values.shape[1]} features/channels, got {new.shape[1]}")
+        finite = np.isfinite(new)
+        outside = finite & ((new < report["min"].to_numpy()) | (new > report["max"].to_numpy()))
+        report["test outside train range"] = outside.sum(axis=0) / np.maximum(finite.sum(axis=0), 1)
+    image_dtype = np.asarray(data).dtype if image else None
+    pieces = [advise(row, image_dtype, uint8) for _, row in report.iterrows()]
+    report["advice"] = [" | ".join(piece.text for piece in advice) for advice in pieces]
+    report["why"] = [" | ".join(SECTIONS[piece.label][1] for piece in advice) for advice in pieces]
+    report["links"] = [" ".join(section_url(piece.label) for piece in advice) for advice in pieces]
+    return report
+
+
+def first_advice(report: pd.DataFrame) -> pd.Series:
+    """The most important piece of advice per feature (the text before the first " | ")."""
+    return report["advice"].str.split(" | ", regex=False).str[0]
+
+
+# --- Command line -------------------------------------------------------------------------------------------
+SHOWN = ["n", "NaN", "inf", "range", "std", "std / median feature's", "skewness", "outlier share", "zero share",
+         "distinct", "spacing / std"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m utils.scaling_report table.csv``: print the report as a plain table; 2 on bad input."""
+    parser = argparse.ArgumentParser(prog="python -m utils.scaling_report", description=main.__doc__)
+    parser.add_argument("table", help="CSV file with a header row, one column per feature")
+    parser.add_argument("--test", help="CSV of new data with the same columns (share outside the training range)")
+    parser.add_argument("--drop", action="append", default=[], help="a column to leave out (repeatable), e.g. an id")
+    arguments = parser.parse_args(argv)
+    try:
+        print(f"reading {arguments.table} ...", file=sys.stderr, flush=True)
+        table = pd.read_csv(arguments.table).drop(columns=arguments.drop)
+        test = pd.read_csv(arguments.test).drop(columns=arguments.drop) if arguments.test else None
+        print(f"measuring {table.shape[1]} columns of {table.shape[0]:,} rows ...", file=sys.stderr, flush=True)
+        report = scaling_report(table, test=test)
+    except (OSError, ValueError, TypeError, KeyError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    shown = SHOWN + (["test outside train range"] if test is not None else [])
+    with pd.option_context("display.width", 200, "display.max_columns", None, "display.max_rows", None):
+        print(report[shown].to_string(float_format=lambda value: f"{value:.3g}"))
+    print()
+    for feature, row in report.iterrows():
+        print(f"{feature}: {row['advice']}")
+        for title, link in zip(row["why"].split(" | "), row["links"].split(" ")):
+            print(f"    why: {title} <{link}>")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
