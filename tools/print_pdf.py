@@ -53,7 +53,15 @@ PREPARE = """
   document.querySelectorAll(".cell").forEach((cell) => {
     if (!cell.textContent.trim() && !cell.querySelector("img, svg")) cell.remove();
   });
+  // The theme's print header (the book title as an <h1>, which our page rule breaks before, then
+  // the contents) comes before the article: printed as it is, it leaves page 1 blank. The title
+  // page goes first, the contents follow it without the repeated title.
   const article = document.querySelector(".bd-article") || document.body;
+  const printHeader = document.getElementById("jb-print-docs-body");
+  if (printHeader) {
+    printHeader.querySelectorAll(":scope > h1").forEach((heading) => heading.remove());
+    article.insertAdjacentElement("afterbegin", printHeader);
+  }
   article.insertAdjacentHTML("afterbegin", titlePage);
   document.querySelectorAll("details").forEach((element) => element.setAttribute("open", ""));
   document.querySelectorAll(".toggle-hidden").forEach((element) => element.classList.remove("toggle-hidden"));
@@ -69,7 +77,7 @@ PREPARE = """
     figure, img, .cell_output { break-inside: avoid; }
     h1 { break-before: page; }
     .print-title-page { break-after: page; text-align: center; padding-top: 30vh; }
-    .print-title-page h1 { break-before: avoid; font-size: 2.2em; }
+    .print-title-page .print-book-title { font-size: 2.2em; font-weight: bold; margin-bottom: 1em; }
     .print-title-page p { font-size: 1.2em; margin: 0.6em 0; }
     pre, .highlight pre, div.highlight pre { white-space: pre-wrap !important; overflow-wrap: anywhere;
       overflow-x: visible !important; word-break: normal; }
@@ -100,7 +108,7 @@ def title_page(edition: str, date: datetime.date | None = None, root: Path = ROO
         raise ValueError(f"unknown edition {edition!r}; choose from {EDITIONS}")
     meta = {key: html_text.escape(value) for key, value in book_metadata(root).items()}
     printed = (date or datetime.date.today()).isoformat()
-    return (f'<div class="print-title-page"><h1>{meta["title"]}</h1><p>{meta["authors"]}</p>'
+    return (f'<div class="print-title-page"><div class="print-book-title">{meta["title"]}</div><p>{meta["authors"]}</p>'
             f"<p>{EDITION_TITLES[edition]}</p><p>Version {meta['version']} · printed {printed}</p></div>")
 
 
