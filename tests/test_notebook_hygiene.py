@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import builtins
 import re
 
 import nbformat
@@ -135,3 +137,61 @@ def test_instructor_reading_times_match_the_chapters():
     for path, label in labels.items():
         estimate = _reading_minutes(path)  # the page rounds to 5 minutes; allow that much
         assert abs(rows[label] - estimate) <= 5, f"{label}: page says {rows[label]} min, the chapter needs {estimate:.0f}"
+
+
+HIDDEN_TAGS = {"remove-cell", "remove-input"}  # the reader sees neither the code of these cells nor a toggle
+
+
+def _python_source(cell) -> str:
+    """A code cell's source without IPython magics and shell lines, which ast cannot parse."""
+    return "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+
+
+def _bound_and_loaded(source: str) -> tuple[set[str], set[str]]:
+    """Names a cell binds anywhere (assignments, imports, defs, arguments, loop targets) and names it reads."""
+    bound, loaded = set(), set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return bound, loaded
+
+
+def hidden_names_in_visible_code(notebook) -> dict[str, set[str]]:
+    """Names that visible code reads but that only hidden cells define: cell id -> names.
+
+    A reader who runs or copies the visible code alone would hit a NameError on each of them."""
+    visible, hidden_bound = [], set()
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        bound, loaded = _bound_and_loaded(_python_source(cell))
+        if HIDDEN_TAGS & set(cell.metadata.get("tags", [])):
+            hidden_bound |= bound
+        else:
+            visible.append((cell.get("id"), bound, loaded))
+    visible_bound = set().union(*(bound for _, bound, _ in visible)) if visible else set()
+    only_hidden = hidden_bound - visible_bound - set(dir(builtins))
+    return {cell_id: loaded & only_hidden for cell_id, _, loaded in visible if loaded & only_hidden}
+
+
+def test_the_hygiene_check_finds_a_hidden_name():
+    hidden = nbformat.v4.new_code_cell("SECRET = 1\nimport numpy as np", metadata={"tags": ["remove-cell"]})
+    shown = nbformat.v4.new_code_cell("print(SECRET, np.pi, len([1]))\ndef f(x):\n    return x")
+    shown_defines = nbformat.v4.new_code_cell("import numpy as np")
+    notebook = nbformat.v4.new_notebook(cells=[hidden, shown])
+    assert set().union(*hidden_names_in_visible_code(notebook).values()) == {"SECRET", "np"}
+    notebook.cells.append(shown_defines)
+    assert set().union(*hidden_names_in_visible_code(notebook).values()) == {"SECRET"}
+
+
+def test_visible_code_uses_no_name_defined_only_in_hidden_cells(notebook):
+    violations = hidden_names_in_visible_code(notebook)
+    assert not violations, f"visible cells use names that only hidden cells define: {violations}"

@@ -106,3 +106,37 @@ def test_student_edition_has_no_solution_text(texts):
                 checked += 1
     assert checked >= len(CHAPTERS), "too few solution sentences to check"
     assert "Solution to" in texts["instructor"] and "Solution to" not in texts["student"]
+
+
+@pytest.fixture(scope="module", params=printer.EDITIONS)
+def pages(request) -> tuple[str, list[str]]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(PDF / printer.NAME.format(edition=request.param))
+    return request.param, [_flat(page.extract_text() or "") for page in reader.pages]
+
+
+def test_title_page_first_and_no_blank_page(pages):
+    name, texts_by_page = pages
+    meta = printer.book_metadata()
+    assert _flat(meta["title"]) in texts_by_page[0], f"{name}: page 1 is not the title page"
+    assert f"Version {meta['version']}" in texts_by_page[0] and re.search(r"printed \d{4}-\d\d-\d\d", texts_by_page[0])
+    blank = [number for number, text in enumerate(texts_by_page, start=1) if not re.sub(r"\d+ / \d+", "", text).strip()]
+    assert not blank, f"{name}: pages without text (only the page number): {blank}"
+
+
+def test_no_code_toggle_titles(edition):
+    name, text, _, _ = edition
+    for title in ("Hide code cell", "Show code cell"):
+        assert title not in text, f"{name}: {title!r} box printed"
+
+
+def test_long_code_lines_wrap_instead_of_being_cut(edition):
+    name, text, _, _ = edition
+    visible = [cell for notebook in CHAPTERS for cell in notebook.cells
+               if cell.cell_type == "code" and "remove-cell" not in cell.metadata.get("tags", [])]
+    longest = sorted((line for cell in visible for line in cell.source.splitlines() if not line.lstrip().startswith("#")),
+                     key=len)[-3:]
+    squeezed = re.sub(r"\s+", "", text)
+    for line in longest:
+        assert re.sub(r"\s+", "", _flat(line)) in squeezed, f"{name}: code line cut at the margin: {line[:60]}..."
