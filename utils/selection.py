@@ -88,7 +88,7 @@ def logistic_cv(train: object, train_labels: object, test: object, test_labels: 
     from sklearn.preprocessing import StandardScaler
 
     search = LogisticRegressionCV(Cs=np.asarray(Cs, dtype=np.float64), cv=StratifiedKFold(5, shuffle=True, random_state=seed),
-                                  solver="newton-cholesky", use_legacy_attributes=False)
+                                  solver="newton-cholesky", l1_ratios=(0.0,), scoring="accuracy", use_legacy_attributes=False)
     model = make_pipeline(StandardScaler(), search) if standardize else make_pipeline(search)
     model.fit(train, train_labels)
     return float(model.score(test, test_labels)), float(np.ravel(model[-1].C_)[0])
