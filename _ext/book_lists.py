@@ -176,7 +176,7 @@ def missing_numbers(evidence: Evidence, root: Path = ROOT) -> list[str]:
 def effect_myst(evidence: Evidence, current_page: str | None = None, root: Path = ROOT) -> str | None:
     """The effect as MyST with ``{glue:text}`` roles and a link; None for a pending item without its numbers.
 
-    ``current_page`` is the page being rendered (e.g. ``"chapters/05_sensitivity.ipynb"``): numbers
+    ``current_page`` is the page being rendered (e.g. ``"chapters/07_lost.ipynb"``): numbers
     glued by that page use the plain key, others a path from the book's root.
     A non-pending item whose numbers are missing raises ValueError (the build must fail).
     """

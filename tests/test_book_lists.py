@@ -97,7 +97,7 @@ def test_a_missing_number_fails_unless_the_item_is_pending(tmp_path):
 
 
 def test_rendered_table_has_one_row_per_item_with_glue_paths_relative_to_the_page():
-    table = book_lists.list_myst("harms", current_page="chapters/05_sensitivity.ipynb").splitlines()
+    table = book_lists.list_myst("harms", current_page="chapters/07_lost.ipynb").splitlines()
     assert len(table) == 2 + len(LISTS["harms"])
     assert "{glue:text}`best_min_max:.1%`" in table[2]  # the page's own number: plain key
     assert "{glue:text}`02_pixels.ipynb::offset_distinct:d`" in "\n".join(table)  # a sibling notebook

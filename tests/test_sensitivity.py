@@ -131,6 +131,39 @@ def test_wrong_shapes_and_settings_are_rejected():
         sensitivity.fraction_moved([[np.nan]], threshold=0.1)
 
 
+def test_the_criterion_constants_are_fixed_numbers():
+    # The blind chapter and the images chapter import these; a change is a change of the book's verdict.
+    assert sensitivity.REGISTER_THRESHOLD == 1e-3 and sensitivity.BLIND_SHARE == 0.01
+
+
+def test_threshold_curve_and_where_blindness_starts():
+    changes = np.array([[1e-2, 1e-3, 1e-4, 0.0]] * 3)
+    curve = sensitivity.shares_moved(changes, [1e-5, 1e-4, 1e-3, 1e-2])
+    assert curve.tolist() == [0.75, 0.5, 0.25, 0.0]
+    assert sensitivity.blind_from([1e-5, 1e-4], [0.5, 0.0], blind_share=0.25) == pytest.approx(10 ** -4.5)
+    assert sensitivity.blind_from([1e-5, 1e-4], [0.5, 0.4]) == np.inf  # registers at every threshold
+    assert sensitivity.blind_from([1e-5, 1e-4], [0.0, 0.0]) == 1e-5  # blind already at the first
+
+
+@pytest.mark.parametrize("thresholds, shares, share", [
+    ([1e-4], [0.1], 0.01),  # one point
+    ([1e-3, 1e-4], [0.1, 0.0], 0.01),  # decreasing thresholds
+    ([0.0, 1e-4], [0.1, 0.0], 0.01),  # a zero threshold
+    ([1e-4, 1e-3], [np.nan, 0.0], 0.01),  # NaN share
+    ([1e-4, 1e-3], [0.1, 0.0], 1.5),  # a share outside (0, 1)
+])
+def test_blind_from_rejects_bad_input(thresholds, shares, share):
+    with pytest.raises(ValueError):
+        sensitivity.blind_from(thresholds, shares, blind_share=share)
+
+
+def test_shares_moved_rejects_bad_thresholds():
+    with pytest.raises(ValueError):
+        sensitivity.shares_moved([[0.1]], [])
+    with pytest.raises(ValueError):
+        sensitivity.shares_moved([[0.1]], [-1.0])
+
+
 # --- Stacked convolutional networks: raw_unit_gradients and smallest_flip
 
 

@@ -50,7 +50,7 @@ def _open(browser, url: str):
 
 
 @slow
-@pytest.mark.parametrize("name", [PAGES[0], PAGES[1], "chapters/05_sensitivity"])
+@pytest.mark.parametrize("name", [PAGES[0], PAGES[1], "chapters/06_blind"])
 def test_page_works_from_the_file_system(browser, unpacked, name):
     page, outside, errors = _open(browser, (unpacked / f"{name}.html").as_uri())
     try:

@@ -30,6 +30,14 @@ from torch import nn
 from utils.checks import as_float_matrix, per_feature
 
 MEASURES = ("logit", "log_prob", "margin")
+# The book's criterion for "blind", fixed before any network was measured (justified in the chapter
+# "Is a trained network blind?"). A one-level change of one pixel *registers* when it moves the
+# predicted class's probability by more than REGISTER_THRESHOLD: a tenth of a percentage point, the
+# smallest change that shows when a probability is printed as a percentage with one decimal.
+REGISTER_THRESHOLD = 1e-3
+# A network is *blind* to one-level changes when fewer than BLIND_SHARE of its (digit, pixel) pairs
+# register: with about 700 pixels that vary in MNIST, fewer than about 7 pixels per digit.
+BLIND_SHARE = 0.01
 # Changes of one feature tried by smallest_change, in raw units: about 1.5x apart, so the answer
 # is within a factor 1.5 of the exact smallest integer change; the range ends are always tried too.
 LADDER = np.array([1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 255], dtype=np.float64)
@@ -244,6 +252,46 @@ def fraction_moved(changes: object, threshold: float) -> float:
     if not np.isfinite(threshold) or threshold < 0:
         raise ValueError(f"threshold must be a non-negative number, got {threshold}")
     return float((values > threshold).mean())
+
+
+def shares_moved(changes: object, thresholds: object) -> np.ndarray:
+    """:func:`fraction_moved` at each of several thresholds (the threshold curve), as an array.
+
+    >>> shares_moved([[0.1, 0.0], [0.3, 0.0]], [0.05, 0.2]).tolist()
+    [0.5, 0.25]
+    """
+    levels = np.asarray(thresholds, dtype=np.float64)
+    if levels.ndim != 1 or levels.size == 0:
+        raise ValueError("thresholds must be a non-empty 1-D sequence")
+    return np.array([fraction_moved(changes, level) for level in levels])
+
+
+def blind_from(thresholds: object, shares: object, blind_share: float = BLIND_SHARE) -> float:
+    """Smallest threshold at which a network is blind (share of pairs that register < ``blind_share``).
+
+    ``shares[i]`` is the share at ``thresholds[i]`` (increasing thresholds, so non-increasing shares).
+    Linear interpolation in log(threshold) between the two grid points around the crossing;
+    ``inf`` when the network registers at every threshold of the grid, the first threshold when at none.
+
+    >>> blind_from([1e-4, 1e-3, 1e-2], [0.2, 0.02, 0.0], blind_share=0.01) > 1e-3
+    True
+    """
+    levels, values = np.asarray(thresholds, dtype=np.float64), np.asarray(shares, dtype=np.float64)
+    if levels.ndim != 1 or levels.shape != values.shape or levels.size < 2:
+        raise ValueError("thresholds and shares must be 1-D of the same length, at least 2")
+    if (levels <= 0).any() or (np.diff(levels) <= 0).any() or not np.isfinite(values).all():
+        raise ValueError("thresholds must be positive and increasing, shares finite")
+    if not 0 < blind_share < 1:
+        raise ValueError(f"blind_share must be in (0, 1), got {blind_share}")
+    below = np.flatnonzero(values < blind_share)
+    if below.size == 0:
+        return float("inf")
+    first = below[0]
+    if first == 0:
+        return float(levels[0])
+    # values[first - 1] >= blind_share > values[first]: interpolate log(threshold) linearly in share.
+    weight = (values[first - 1] - blind_share) / (values[first - 1] - values[first])
+    return float(np.exp(np.log(levels[first - 1]) + weight * (np.log(levels[first]) - np.log(levels[first - 1]))))
 
 
 # --- Stacked convolutional networks on images: every model sees raw pixels through its own transform.
