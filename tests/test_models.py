@@ -86,10 +86,8 @@ def test_mlp_and_cnn_share_one_loop_that_freezes_a_diverged_model():
 def test_no_second_copy_of_an_update_rule():
     """Momentum and Adam are written once, in utils/optim.py; every other module calls it (or torch.optim)."""
     signatures = ("lerp_(", "addcmul_(", "mul_(0.9)", "exp_avg", "momentum_buffer", "1 - beta")
-    # small_data keeps its own full-batch Adam (CNN-style rounding) until the chapter that publishes its
-    # numbers (05_sensitivity) is replaced: StackedOptimizer's torch-order rounding moves them (issue 19 note).
     for path in UTILS.glob("*.py"):
-        if path.name not in ("optim.py", "small_data.py"):
+        if path.name != "optim.py":
             source = path.read_text()
             assert not [s for s in signatures if s in source], f"{path.name} holds an update rule"
 

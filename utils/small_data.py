@@ -19,8 +19,8 @@ from sklearn.model_selection import StratifiedKFold
 from torch.nn import functional as F
 
 from utils.models import StackedMLP
+from utils.optim import StackedOptimizer
 
-ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults
 
 
 def _per_model(values: object, n_models: int, name: str, positive: bool) -> torch.Tensor:
@@ -68,24 +68,15 @@ def fit_small_networks(
     lr = _per_model(learning_rates, n_models, "learning_rates", positive=True)
     wd = _per_model(weight_decay, n_models, "weight_decay", positive=False)
     net = StackedMLP(list(seeds), x.shape[2], n_hidden, int(y.max()) + 1)  # nn.Linear's default start, per seed
-    params = [net.weights[0], net.biases[0], net.weights[1], net.biases[1]]  # (models, in, out) and (models, 1, out)
-    moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
-    (beta1, beta2), y = ADAM_BETAS, y.long()
-    shape = (-1, 1, 1)  # one learning rate and one weight decay per model, broadcast over its tensors
-    for step in range(1, steps + 1):
+    params = [net.get_parameter(name) for name in net.parameter_names()]
+    optimizer = StackedOptimizer(params, "adam", lr.numpy(), weight_decay=wd.numpy(), decoupled_weight_decay=decoupled)
+    y = y.long()
+    for _ in range(steps):
         logits = net(x)
         loss = F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none").view(n_models, -1).mean(1)
-        gradients = torch.autograd.grad(loss.sum(), params)  # the sum keeps each model's gradient its own
-        with torch.no_grad():
-            for p, g, (m, v) in zip(params, gradients, moments):
-                if not decoupled:
-                    g = g + wd.view(shape) * p
-                m.mul_(beta1).add_(g, alpha=1 - beta1)
-                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-                update = (m / (1 - beta1**step)) / ((v / (1 - beta2**step)).sqrt() + ADAM_EPS)
-                if decoupled:
-                    p.mul_(1 - lr.view(shape) * wd.view(shape))
-                p.sub_(lr.view(shape) * update)
+        optimizer.zero_grad()
+        loss.sum().backward()  # the sum keeps each model's gradient its own
+        optimizer.step()
     return net.eval()
 
 
