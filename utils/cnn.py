@@ -11,14 +11,14 @@ Architecture of each member: conv 3x3 (padding 1, zeros) -> [BatchNorm] -> ReLU 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-OPTIMIZERS = ("momentum", "adam")
+OPTIMIZERS = ("sgd", "momentum", "adam")
 # A run has diverged when its loss is non-finite or exceeds this multiple of its first loss.
 DIVERGENCE_FACTOR = 1000.0
 
@@ -34,7 +34,8 @@ class StackedCNN(nn.Module):
 
     ``first_layer_init_scale`` (one value, or one per model) multiplies conv1's initial
     weights: ``1/255`` gives a raw-pixel network the starting point of a ``/255`` network.
-    ``batch_norm=True`` puts a BatchNorm after conv1 (and drops conv1's bias, which it cancels).
+    ``batch_norm=True`` puts a BatchNorm after conv1 (and drops conv1's bias, which it cancels);
+    ``batch_norm_eps`` is its ε, the only place where a global input scale survives it.
 
     >>> model = StackedCNN([0, 1], in_channels=1, image_size=14, n_classes=10)
     >>> model(torch.zeros(2, 5, 1, 14, 14)).shape
@@ -50,8 +51,12 @@ class StackedCNN(nn.Module):
         channels: tuple[int, int] = (4, 8),
         batch_norm: bool = False,
         first_layer_init_scale: float | Sequence[float] = 1.0,
+        batch_norm_eps: float = 1e-5,
     ):
         super().__init__()
+        if not np.isfinite(batch_norm_eps) or batch_norm_eps <= 0:
+            raise ValueError(f"batch_norm_eps must be positive and finite, got {batch_norm_eps}")
+        self.batch_norm_eps = float(batch_norm_eps)
         if len(seeds) == 0:
             raise ValueError("need at least one seed (one model)")
         if image_size < 8:
@@ -92,7 +97,8 @@ class StackedCNN(nn.Module):
         index = torch.as_tensor(list(indices), dtype=torch.long)
         if index.numel() == 0 or index.min() < 0 or index.max() >= self.n_models:
             raise ValueError(f"indices must be non-empty and in [0, {self.n_models}), got {list(indices)}")
-        chosen = StackedCNN([0] * len(index), self.in_channels, self.image_size, self.wl.shape[2], self.channels, self.batch_norm)
+        chosen = StackedCNN([0] * len(index), self.in_channels, self.image_size, self.wl.shape[2], self.channels,
+                            self.batch_norm, batch_norm_eps=self.batch_norm_eps).to(self.wl.dtype)
         with torch.no_grad():
             for name, value in self.named_parameters():
                 getattr(chosen, name).copy_(value[index.to(value.device)])
@@ -101,6 +107,14 @@ class StackedCNN(nn.Module):
                 for name in ("running_mean", "running_var"):
                     getattr(chosen, name).copy_(getattr(self, name).view(self.n_models, c1)[index].reshape(-1))
         return chosen.to(self.wl.device).eval()
+
+    def parameter_names(self) -> list[str]:
+        """Names of the parameter tensors in the order ``layer_multipliers`` uses (conv1's weight first).
+
+        >>> StackedCNN([0], 1, 8, 2).parameter_names()
+        ['w1', 'b1', 'w2', 'b2', 'wl', 'bl']
+        """
+        return [name for name, _ in self.named_parameters()]
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """``inputs`` (n_models, batch, C, H, W), or (batch, C, H, W) shared by all -> logits (n_models, batch, K)."""
@@ -115,14 +129,16 @@ class StackedCNN(nn.Module):
         # (M, B, C, H, W) -> (B, M*C, H, W): model i's channels are group i of every conv.
         x = inputs.transpose(0, 1).reshape(batch, m * self.in_channels, *inputs.shape[3:])
         bias1 = None if self.batch_norm else self.b1.reshape(-1)
+        x = x.contiguous(memory_format=torch.channels_last)  # grouped conv on CPU runs faster in this layout
         x = F.conv2d(x, self.w1.reshape(m * c1, self.in_channels, 3, 3), bias1, padding=1, groups=m)
         if self.batch_norm:
             x = F.batch_norm(
                 x, self.running_mean, self.running_var, self.bn_weight.reshape(-1), self.bn_bias.reshape(-1),
-                training=self.training,
+                training=self.training, eps=self.batch_norm_eps,
             )
-        x = F.max_pool2d(F.relu(x), 2)
-        x = F.max_pool2d(F.relu(F.conv2d(x, self.w2.reshape(m * c2, c1, 3, 3), self.b2.reshape(-1), groups=m)), 2)
+        # relu(max_pool(x)) = max_pool(relu(x)) exactly (ReLU is monotone), on a quarter of the values.
+        x = F.relu(F.max_pool2d(x, 2))
+        x = F.relu(F.max_pool2d(F.conv2d(x, self.w2.reshape(m * c2, c1, 3, 3), self.b2.reshape(-1), groups=m), 2))
         x = x.reshape(batch, m, -1).transpose(0, 1)  # (M, B, features)
         return torch.baddbmm(self.bl[:, None, :], x, self.wl)
 
@@ -143,6 +159,18 @@ def _check_inputs(inputs: torch.Tensor, labels: torch.Tensor, input_index: torch
         raise ValueError(f"input_index must hold one version in [0, {inputs.shape[0]}) per model")
 
 
+def _multipliers(layer_multipliers: object, n_models: int, n_params: int) -> np.ndarray:
+    """(n_models, n_params) non-negative finite factors on each parameter tensor's learning rate."""
+    if layer_multipliers is None:
+        return np.ones((n_models, n_params))
+    values = np.asarray(layer_multipliers, dtype=np.float64)
+    if values.shape not in ((n_params,), (n_models, n_params)):
+        raise ValueError(f"layer_multipliers must have shape ({n_params},) or ({n_models}, {n_params}), got {values.shape}")
+    if not np.isfinite(values).all() or (values < 0).any():
+        raise ValueError("layer_multipliers must be finite and non-negative (0 freezes a parameter)")
+    return np.broadcast_to(values, (n_models, n_params)).copy()
+
+
 def train_stacked_cnn(
     model: StackedCNN,
     inputs: torch.Tensor,
@@ -153,12 +181,19 @@ def train_stacked_cnn(
     batch_seeds: Sequence[int],
     steps: int = 200,
     batch_size: int = 32,
+    layer_multipliers: object = None,
+    callback: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """Train every member on its own preprocessed copy of the data; return losses (steps, n_models).
 
     ``inputs`` holds every preprocessed version, shape (versions, samples, C, H, W); model ``i``
     trains on ``inputs[input_index[i]]`` at ``learning_rates[i]``, mini-batches drawn by a
-    generator seeded with ``batch_seeds[i]``. A diverged model is frozen and its later losses are NaN.
+    generator seeded with ``batch_seeds[i]``. ``optimizer`` is "sgd", "momentum" (SGD with
+    momentum 0.9) or "adam", with torch.optim's formulas. Parameter tensor ``j`` of model ``i``
+    moves at ``learning_rates[i] * layer_multipliers[i, j]`` (order: ``model.parameter_names()``;
+    a multiplier 0 freezes that tensor). ``callback(step)`` runs after every update, e.g. to score
+    the models along the way (it may switch the model to eval mode; each step switches it back). A diverged model is frozen and its later
+    losses are NaN.
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
@@ -170,17 +205,20 @@ def train_stacked_cnn(
         raise ValueError("need one positive, finite learning rate and one batch seed per model")
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps and batch_size must be positive, got {steps} and {batch_size}")
-    target = inputs.device
-    index, lr = index.to(target), torch.as_tensor(lrs, dtype=torch.float32, device=target)
     params = [p for p in model.parameters()]
+    factors = _multipliers(layer_multipliers, m, len(params))
+    target, dtype = inputs.device, params[0].dtype
+    index = index.to(target)
+    # One rate per (model, parameter tensor): the global rate times that tensor's multiplier.
+    rates = torch.as_tensor(lrs[:, None] * factors, dtype=dtype, device=target)
     state = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
     generators = [torch.Generator().manual_seed(int(seed)) for seed in batch_seeds]
     n, size = inputs.shape[1], min(batch_size, inputs.shape[1])
     losses = np.full((steps, m), np.nan)
     alive = torch.ones(m, dtype=torch.bool, device=target)
     first = None
-    model.train()
     for step in range(steps):
+        model.train()
         batch = torch.stack([torch.randperm(n, generator=g)[:size] for g in generators]).to(target)
         per_model = _per_model_loss(model(inputs[index[:, None], batch]), labels[batch])
         current = per_model.detach()
@@ -191,11 +229,13 @@ def train_stacked_cnn(
             break
         grads = torch.autograd.grad(per_model.masked_fill(~alive, 0.0).sum(), params)
         with torch.no_grad():
-            for p, g, (first_moment, second_moment) in zip(params, grads, state):
+            for j, (p, g, (first_moment, second_moment)) in enumerate(zip(params, grads, state)):
                 shape = (m,) + (1,) * (p.ndim - 1)
                 keep = alive.view(shape)
                 g = torch.where(keep, g, torch.zeros_like(g))  # a dead model's NaNs stay out of the update
-                if optimizer == "momentum":  # torch.optim.SGD(momentum=0.9): buf = 0.9 buf + g; p -= lr buf
+                if optimizer == "sgd":
+                    update = g
+                elif optimizer == "momentum":  # torch.optim.SGD(momentum=0.9): buf = 0.9 buf + g; p -= lr buf
                     first_moment.mul_(0.9).add_(g)
                     update = first_moment
                 else:  # torch.optim.Adam defaults: betas (0.9, 0.999), eps 1e-8, bias-corrected
@@ -203,7 +243,9 @@ def train_stacked_cnn(
                     second_moment.mul_(0.999).addcmul_(g, g, value=0.001)
                     t = step + 1
                     update = (first_moment / (1 - 0.9**t)) / ((second_moment / (1 - 0.999**t)).sqrt() + 1e-8)
-                p.sub_(torch.where(keep, lr.view(shape) * update, torch.zeros_like(p)))
+                p.sub_(torch.where(keep, rates[:, j].view(shape) * update, torch.zeros_like(p)))
+        if callback is not None:
+            callback(step)
     model.eval()
     return losses
 
@@ -246,7 +288,8 @@ def sweep_cnn(
 
     ``splits`` maps "train", "val", "test" to (inputs (versions, n, C, H, W), labels (n,)).
     Each run is a dict with ``version`` (index of its preprocessing), ``lr``, ``seed`` and
-    optionally ``init_scale``; other keys (e.g. a preprocessing name) are copied into the records.
+    optionally ``init_scale`` and ``multipliers`` (one learning-rate factor per parameter tensor,
+    see :func:`train_stacked_cnn`); other keys (e.g. a preprocessing name) are copied into the records.
     Returns the trained model (member ``i`` is run ``i``) and one record per run.
     """
     import pandas as pd
@@ -262,14 +305,16 @@ def sweep_cnn(
         batch_norm, [run.get("init_scale", 1.0) for run in runs],
     ).to(inputs.device)
     versions = [run["version"] for run in runs]
+    n_params = len(model.parameter_names())
+    multipliers = [run.get("multipliers", [1.0] * n_params) for run in runs]
     losses = train_stacked_cnn(
         model, inputs, labels, versions, optimizer, [run["lr"] for run in runs], [run["seed"] for run in runs],
-        steps, batch_size,
+        steps, batch_size, layer_multipliers=multipliers,
     )
     scores = {name: stacked_accuracy(model, splits[name][0], splits[name][1], versions) for name in ("val", "test")}
     tail = max(1, steps // 10)
     records = [
-        {**run, "optimizer": optimizer, "batch_norm": batch_norm, "val_accuracy": float(scores["val"][i]),
+        {**{k: v for k, v in run.items() if k != "multipliers"}, "optimizer": optimizer, "batch_norm": batch_norm, "val_accuracy": float(scores["val"][i]),
          "test_accuracy": float(scores["test"][i]), "final_loss": float(np.mean(losses[-tail:, i])),
          "diverged": bool(np.isnan(losses[-1, i]))}
         for i, run in enumerate(runs)

@@ -23,6 +23,12 @@ from torch import nn
 from utils.checks import as_float_matrix, per_feature
 
 MEASURES = ("logit", "log_prob", "margin")
+# The "blind" chapter's criterion (its values and their justification live there, issue 22): a
+# (sample, pixel) pair *registers* when a one-level change of that pixel moves the predicted class's
+# probability by at least REGISTER_THRESHOLD; a network is called blind at that threshold when fewer
+# than BLIND_SHARE of the pairs register.
+REGISTER_THRESHOLD = 1e-3
+BLIND_SHARE = 0.01
 # Changes of one feature tried by smallest_change, in raw units: about 1.5x apart, so the answer
 # is within a factor 1.5 of the exact smallest integer change; the range ends are always tried too.
 LADDER = np.array([1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 255], dtype=np.float64)
