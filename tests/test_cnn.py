@@ -7,42 +7,12 @@ from torch.nn import functional as F
 from utils.cnn import StackedCNN, stacked_accuracy, sweep_cnn, train_stacked_cnn
 
 
-def _single_cnn(stack: StackedCNN, i: int) -> nn.Module:
-    """Member ``i`` rebuilt from ordinary layers, to check the grouped computation against."""
-    c1, c2 = stack.channels
-
-    class Single(nn.Module):
-        def forward(self, x):
-            x = F.max_pool2d(F.relu(F.conv2d(x, stack.w1[i], stack.b1[i], padding=1)), 2)
-            x = F.max_pool2d(F.relu(F.conv2d(x, stack.w2[i], stack.b2[i])), 2)
-            return x.flatten(1) @ stack.wl[i] + stack.bl[i]
-
-    return Single()
-
-
 def _task(n=96, seed=0):
     generator = torch.Generator().manual_seed(seed)
     images = torch.rand(n, 1, 8, 8, generator=generator)
     labels = (images[:, 0, :, :4].mean(dim=(1, 2)) > images[:, 0, :, 4:].mean(dim=(1, 2))).long()
     images[labels == 1, :, :, :4] += 0.5  # make the classes easy to tell apart
     return images, labels
-
-
-def test_stacked_members_match_ordinary_layers():
-    stack = StackedCNN([0, 1, 2], 1, 10, 3)
-    x = torch.randn(5, 1, 10, 10)
-    together = stack(x)
-    for i in range(3):
-        assert torch.allclose(together[i], _single_cnn(stack, i)(x), atol=1e-5)
-
-
-def test_same_seed_gives_same_member_whatever_else_is_stacked():
-    assert torch.equal(StackedCNN([7], 1, 8, 2).w1[0], StackedCNN([3, 7], 1, 8, 2).w1[1])
-
-
-def test_first_layer_init_scale_divides_only_conv1():
-    plain, scaled = StackedCNN([0], 1, 8, 2), StackedCNN([0], 1, 8, 2, first_layer_init_scale=1 / 255)
-    assert torch.allclose(scaled.w1 * 255, plain.w1) and torch.equal(scaled.w2, plain.w2)
 
 
 def test_momentum_update_matches_torch_optim():
@@ -79,20 +49,6 @@ def test_sweep_learns_and_freezes_diverged_members():
     assert records.loc[1, "test_accuracy"] < 0.8
 
 
-def test_batch_norm_forward_ignores_a_global_input_scale():
-    stack = StackedCNN([0, 1], 1, 8, 2, batch_norm=True).train()
-    x = torch.rand(16, 1, 8, 8) * 255
-    assert torch.allclose(stack(x), stack(x / 255), atol=1e-3)
-
-
-def test_select_copies_members_in_order():
-    stack = StackedCNN([0, 1, 2], 1, 8, 2)
-    x = torch.randn(4, 1, 8, 8)
-    assert torch.allclose(stack.select([2, 0])(x), stack(x)[[2, 0]])
-    with pytest.raises(ValueError, match="indices"):
-        stack.select([3])
-
-
 def test_bad_inputs_raise_clear_errors():
     images, labels = _task()
     stack = StackedCNN([0], 1, 8, 2)
@@ -115,63 +71,36 @@ def test_bad_inputs_raise_clear_errors():
     assert stacked_accuracy(stack, images[None], labels, [0]).shape == (1,)
 
 
-def test_plain_sgd_matches_torch_optim():
+def test_layer_multipliers_reach_the_optimizer():
     images, labels = _task()
-    stack, reference = StackedCNN([0], 1, 8, 2), StackedCNN([0], 1, 8, 2)
-    train_stacked_cnn(stack, images[None], labels, [0], "sgd", [0.05], [1], steps=3, batch_size=96)
-    optimizer = torch.optim.SGD(reference.parameters(), lr=0.05)
-    for _ in range(3):
-        optimizer.zero_grad()
-        F.cross_entropy(reference(images)[0], labels).backward()
-        optimizer.step()
-    assert torch.allclose(stack.w1, reference.w1, atol=1e-5) and torch.allclose(stack.wl, reference.wl, atol=1e-5)
+    splits = {name: (images[None], labels) for name in ("train", "val", "test")}
+    runs = [{"version": 0, "lr": 0.05, "seed": 0, "layer_multipliers": [0.0] + [1.0] * 5}, {"version": 0, "lr": 0.05, "seed": 0}]
+    model, _ = sweep_cnn(splits, runs, "momentum", steps=5, batch_size=16)
+    start = StackedCNN([0], 1, 8, 2)
+    assert torch.equal(model.w1[0], start.w1[0]) and not torch.equal(model.w1[1], start.w1[0])
+    with pytest.raises(ValueError, match="one factor per parameter tensor"):
+        sweep_cnn(splits, runs[1:], "momentum", steps=2, layer_multipliers=[1.0, 1.0])
 
 
-def test_layer_multipliers_scale_and_freeze():
-    images, labels = _task()
-    names = StackedCNN([0], 1, 8, 2).parameter_names()
-    assert names[0] == "w1" and len(names) == 6
-    frozen = StackedCNN([0, 0], 1, 8, 2)
-    start = [p.detach().clone() for p in frozen.parameters()]
-    only_conv1 = [[1, 1, 0, 0, 0, 0], [0, 0, 1, 1, 1, 1]]
-    train_stacked_cnn(frozen, images[None], labels, [0, 0], "adam", [0.01, 0.01], [1, 1], steps=2, layer_multipliers=only_conv1)
-    moved = [(p.detach() - q).flatten(1).abs().amax(1) > 0 for p, q in zip(frozen.parameters(), start)]
-    assert [bool(m[0]) for m in moved] == [True, True, False, False, False, False]
-    assert [bool(m[1]) for m in moved] == [False, False, True, True, True, True]
-
-
-def test_identity_raw_with_unit_start_is_unit_with_conv1_rate_times_255_squared():
+def test_identity_raw_from_unit_start_is_unit_with_conv1_rate_times_255_squared():
     """SGD on raw inputs from the /255 start = /255 inputs with conv1's weights at 255**2 x the rate."""
     images, labels = _task()
     raw = StackedCNN([3], 1, 8, 2, first_layer_init_scale=1 / 255).double()
     unit = StackedCNN([3], 1, 8, 2).double()
     with torch.no_grad():  # the same start to float64 rounding (float32 init x 1/255 is not exact)
         unit.w1.copy_(raw.w1 * 255)
-    raw_losses = train_stacked_cnn(raw, (255 * images.double())[None], labels, [0], "sgd", [1e-3], [5], steps=5, batch_size=16)
-    unit_losses = train_stacked_cnn(unit, images.double()[None], labels, [0], "sgd", [1e-3], [5], steps=5, batch_size=16,
-                                    layer_multipliers=[255.0**2, 1, 1, 1, 1, 1])
-    assert np.abs(raw_losses - unit_losses).max() < 1e-12
+    raw_run = train_stacked_cnn(raw, (255 * images.double())[None], labels, [0], "sgd", [1e-3], [5], steps=5, batch_size=16)
+    unit_run = train_stacked_cnn(unit, images.double()[None], labels, [0], "sgd", [1e-3], [5], steps=5, batch_size=16,
+                                 layer_multipliers=[255.0**2, 1, 1, 1, 1, 1])
+    assert np.abs(raw_run.losses - unit_run.losses).max() < 1e-12
     assert torch.allclose(raw.w1 * 255, unit.w1, atol=1e-12)
-
-
-def test_train_rejects_bad_multipliers():
-    images, labels = _task()
-    stack = StackedCNN([0], 1, 8, 2)
-    for bad in ([1.0] * 5, [[1.0] * 6] * 2, [float("nan")] + [1.0] * 5, [-1.0] + [1.0] * 5):
-        with pytest.raises(ValueError, match="layer_multipliers"):
-            train_stacked_cnn(stack, images[None], labels, [0], "sgd", [0.01], [0], steps=1, layer_multipliers=bad)
-
-
-def test_callback_runs_after_every_step():
-    images, labels = _task()
-    seen = []
-    train_stacked_cnn(StackedCNN([0], 1, 8, 2), images[None], labels, [0], "sgd", [0.01], [0], steps=3, callback=seen.append)
-    assert seen == [0, 1, 2]
 
 
 def test_batch_norm_eps_is_the_only_trace_of_input_scale():
     net = StackedCNN([0], 1, 8, 2, batch_norm=True, batch_norm_eps=1e-14).double().train()
     x = torch.rand(16, 1, 8, 8, dtype=torch.float64)
     assert (net(255 * x) - net(x)).abs().max() < 1e-9
-    with pytest.raises(ValueError, match="batch_norm_eps"):
-        StackedCNN([0], 1, 8, 2, batch_norm=True, batch_norm_eps=0.0)
+    assert net.select([0]).batch_norm_eps == 1e-14 and net.select([0]).wl.dtype == torch.float64
+    for bad in (0.0, float("nan"), -1e-5):
+        with pytest.raises(ValueError, match="batch_norm_eps"):
+            StackedCNN([0], 1, 8, 2, batch_norm=True, batch_norm_eps=bad)

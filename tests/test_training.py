@@ -173,3 +173,19 @@ def test_stacked_optimizer_matches_torch(optimizer, weight_decay):
     reference = training.train(single, features, labels, optimizer, lr=0.05, steps=25, batch_size=16, seed=9,
                                weight_decay=weight_decay)
     assert np.allclose(history.losses[:, 0], reference.losses, rtol=1e-4, atol=1e-6)
+
+
+def test_layer_multipliers_scale_each_tensor_and_are_validated():
+    X, y = _blobs()
+    frozen = [0.0, 1.0, 1.0, 1.0]  # parameter_names order: first-layer weight first
+    result = training.sweep({"x": (X, y, X, y)}, ["adam"], [0.05], seeds=[0], steps=10, batch_size=16, n_hidden=4,
+                            layer_multipliers={"x": frozen})
+    model, start = result.models[("x", "adam")], training.StackedMLP([0], 2, 4, 2)
+    assert model.parameter_names() == ["weights.0", "biases.0", "weights.1", "biases.1"]
+    assert torch.equal(model.weights[0], start.weights[0]) and not torch.equal(model.weights[1], start.weights[1])
+    ones = training.sweep({"x": (X, y, X, y)}, ["adam"], [0.05], seeds=[0], steps=10, batch_size=16, n_hidden=4,
+                          layer_multipliers=[1.0] * 4)
+    plain = training.sweep({"x": (X, y, X, y)}, ["adam"], [0.05], seeds=[0], steps=10, batch_size=16, n_hidden=4)
+    assert np.array_equal(ones.curves[("x", "adam")], plain.curves[("x", "adam")])
+    with pytest.raises(ValueError, match="one factor per parameter tensor"):
+        training.sweep({"x": (X, y, X, y)}, ["adam"], [0.05], seeds=[0], steps=2, layer_multipliers=[1.0, 1.0])
