@@ -17,7 +17,7 @@ N_RESAMPLES = 4000
 def _as_samples(values: object, name: str) -> np.ndarray:
     if isinstance(values, (str, bytes)):
         raise TypeError(f"{name} must be numbers, got {type(values).__name__}")
-    array = np.asarray(values, dtype=np.float64) if not isinstance(values, np.ndarray) or values.dtype.kind in "biuf" else values
+    array = np.asarray(values)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be numbers, got dtype {array.dtype}")
     array = array.astype(np.float64)
