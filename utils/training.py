@@ -89,6 +89,7 @@ def fit_stacked(
     batch_seeds: Sequence[int],
     steps: int,
     batch_size: int,
+    freeze_diverged: bool = True,
 ) -> History:
     """The training loop of every stacked model (:class:`StackedMLP`, :class:`utils.models.StackedCNN`).
 
@@ -96,8 +97,10 @@ def fit_stacked(
     ``batch_seeds[i]`` (models with the same seed see the same batches); ``batch(index)`` turns
     the (n_models, batch) indices into the models' inputs and targets. Every model's loss is its
     own mean cross-entropy. A model whose loss becomes non-finite or exceeds ``DIVERGENCE_FACTOR``
-    times its first loss is diverged: its later losses are NaN and ``optimizer.step`` freezes it,
-    so its NaNs stay in its own slices of the parameters.
+    times its first loss is diverged: its later losses are NaN and its loss leaves the sum, so it
+    sends no gradient to the others. ``freeze_diverged=True`` also stops its updates (its weights
+    stay as they were when it diverged); ``False`` lets its optimizer state keep moving it, as the
+    stacked MLP's sweeps always have (its final weights, and so its scored accuracy, depend on it).
     """
     if len(batch_seeds) != optimizer.n_models:
         raise ValueError(f"need one batch seed per model ({optimizer.n_models}), got {len(batch_seeds)}")
@@ -121,7 +124,7 @@ def fit_stacked(
         model.zero_grad(set_to_none=True)
         # A diverged model's loss is left out of the sum, so it sends no gradient to the others' slices.
         per_model.masked_fill(~alive.to(per_model.device), 0.0).sum().backward()
-        optimizer.step(alive)
+        optimizer.step(alive if freeze_diverged else None)
     return History(losses=losses, diverged=~alive.numpy())
 
 
@@ -144,7 +147,7 @@ def train_stacked(
     set each model trains on (several preprocessings of the same samples, trained together).
     ``layer_multipliers`` ((n_params,) or (n_models, n_params), in the order of
     ``model.parameter_names()``) multiplies each parameter tensor's learning rate.
-    The loop is :func:`fit_stacked`, shared with the stacked CNN.
+    The loop is :func:`fit_stacked`, shared with the stacked CNN (which freezes diverged models).
     """
     _check_schedule(learning_rates, steps, batch_size)
     if not len(learning_rates) == len(batch_seeds) == model.n_models:
@@ -157,7 +160,8 @@ def train_stacked(
         index = index.to(features.device)
         return (features[index] if sets is None else features[sets[:, None], index]), labels[index]
 
-    return fit_stacked(model, batch, len(labels), opt, batch_seeds, steps, batch_size)
+    # The book's MLP sweeps were published with diverged models still stepped; kept for identical results.
+    return fit_stacked(model, batch, len(labels), opt, batch_seeds, steps, batch_size, freeze_diverged=False)
 
 
 def _feature_set_index(features: torch.Tensor, feature_sets: Sequence[int] | None, n_models: int) -> torch.Tensor | None:
