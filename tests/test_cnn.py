@@ -80,3 +80,27 @@ def test_layer_multipliers_reach_the_optimizer():
     assert torch.equal(model.w1[0], start.w1[0]) and not torch.equal(model.w1[1], start.w1[0])
     with pytest.raises(ValueError, match="one factor per parameter tensor"):
         sweep_cnn(splits, runs[1:], "momentum", steps=2, layer_multipliers=[1.0, 1.0])
+
+
+def test_identity_raw_from_unit_start_is_unit_with_conv1_rate_times_255_squared():
+    """SGD on raw inputs from the /255 start = /255 inputs with conv1's weights at 255**2 x the rate."""
+    images, labels = _task()
+    raw = StackedCNN([3], 1, 8, 2, first_layer_init_scale=1 / 255).double()
+    unit = StackedCNN([3], 1, 8, 2).double()
+    with torch.no_grad():  # the same start to float64 rounding (float32 init x 1/255 is not exact)
+        unit.w1.copy_(raw.w1 * 255)
+    raw_run = train_stacked_cnn(raw, (255 * images.double())[None], labels, [0], "sgd", [1e-3], [5], steps=5, batch_size=16)
+    unit_run = train_stacked_cnn(unit, images.double()[None], labels, [0], "sgd", [1e-3], [5], steps=5, batch_size=16,
+                                 layer_multipliers=[255.0**2, 1, 1, 1, 1, 1])
+    assert np.abs(raw_run.losses - unit_run.losses).max() < 1e-12
+    assert torch.allclose(raw.w1 * 255, unit.w1, atol=1e-12)
+
+
+def test_batch_norm_eps_is_the_only_trace_of_input_scale():
+    net = StackedCNN([0], 1, 8, 2, batch_norm=True, batch_norm_eps=1e-14).double().train()
+    x = torch.rand(16, 1, 8, 8, dtype=torch.float64)
+    assert (net(255 * x) - net(x)).abs().max() < 1e-9
+    assert net.select([0]).batch_norm_eps == 1e-14 and net.select([0]).wl.dtype == torch.float64
+    for bad in (0.0, float("nan"), -1e-5):
+        with pytest.raises(ValueError, match="batch_norm_eps"):
+            StackedCNN([0], 1, 8, 2, batch_norm=True, batch_norm_eps=bad)

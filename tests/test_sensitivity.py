@@ -195,3 +195,44 @@ def test_smallest_flip_finds_the_threshold_level():
     assert flips.tolist() == [[11.0, 150.0]]  # 90 -> 101 and 250 -> 100
     with pytest.raises(ValueError, match="pixels must be"):
         sensitivity.smallest_flip(model, raw, [lambda x: x], torch.zeros(2, 1, dtype=torch.long))
+
+
+def test_one_level_changes_match_a_direct_computation():
+    from utils.models import StackedCNN
+    from utils.sensitivity import one_level_changes, registering_share
+
+    net = StackedCNN([0, 1], 1, 8, 3)
+    raw = torch.randint(0, 256, (3, 1, 8, 8)).float()
+    raw[0, 0, 0, 0] = 255.0  # this pixel can only move down
+    transforms = [lambda x: x / 255, lambda x: (x - 30.0) / 80.0]
+    changes = one_level_changes(net, raw, transforms, pixels_per_pass=7)
+    assert changes.shape == (2, 3, 64) and (changes >= 0).all()
+    with torch.no_grad():
+        for model, image, pixel in [(1, 0, 0), (0, 2, 37)]:
+            moved = raw[image].clone().flatten()
+            moved[pixel] += 1.0 if moved[pixel] < 255 else -1.0
+            pair = torch.stack([transforms[model](raw[image]), transforms[model](moved.view(1, 8, 8))])
+            p = torch.softmax(net.select([model])(pair[None]).double()[0], dim=-1)
+            top = p[0].argmax()
+            assert abs(abs(p[1, top] - p[0, top]).item() - changes[model, image, pixel]) < 1e-6
+    shares = registering_share(changes, [1e-12, 1.0])
+    assert shares.shape == (2, 2) and (shares[:, 1] == 0).all()
+
+
+def test_one_level_changes_and_shares_reject_bad_input():
+    from utils.models import StackedCNN
+    from utils.sensitivity import one_level_changes, registering_share
+
+    net = StackedCNN([0], 1, 8, 3)
+    with pytest.raises(ValueError, match="raw"):
+        one_level_changes(net, torch.full((1, 1, 8, 8), float("nan")), [lambda x: x])
+    with pytest.raises(ValueError, match=r"\[0.0, 255.0\]"):
+        one_level_changes(net, torch.full((1, 1, 8, 8), 300.0), [lambda x: x])
+    with pytest.raises(ValueError, match="step"):
+        one_level_changes(net, torch.zeros(1, 1, 8, 8), [lambda x: x], step=0.0)
+    with pytest.raises(ValueError, match="transform"):
+        one_level_changes(net, torch.zeros(1, 1, 8, 8), [])
+    with pytest.raises(ValueError, match="changes"):
+        registering_share(np.zeros((2, 3)), [1e-3])
+    with pytest.raises(ValueError, match="thresholds"):
+        registering_share(np.zeros((1, 2, 3)), [0.0])

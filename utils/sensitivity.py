@@ -16,7 +16,9 @@ and independently trained networks put them on different scales. So this module 
 For stacked convolutional networks on images (:class:`utils.models.StackedCNN`), the same two
 measures, per model of the stack: :func:`raw_unit_gradients` (log-probability or margin gradients
 in raw pixel levels, by the chain rule through each model's preprocessing) and
-:func:`smallest_flip` (the smallest change of one pixel, in whole levels, that flips the prediction).
+:func:`smallest_flip` (the smallest change of one pixel, in whole levels, that flips the prediction);
+and the "blind" chapter's criterion for a stack, :func:`one_level_changes` (every pixel moved by one
+level, for every model) with :func:`registering_share` (the share of pairs at or above a threshold).
 """
 
 from __future__ import annotations
@@ -355,3 +357,59 @@ def smallest_flip(
         distance = torch.where(flipped, distance, torch.full_like(distance, float("inf")))
         best = torch.minimum(best, distance.min(dim=1).values)
     return best.cpu().numpy()
+
+
+@torch.no_grad()
+def one_level_changes(
+    model: Callable, raw: torch.Tensor, transforms: list[Callable], step: float = 1.0,
+    low: float = 0.0, high: float = 255.0, pixels_per_pass: int = 28,
+) -> np.ndarray:
+    """|change of the predicted class's probability| when one raw pixel moves by ``step`` levels.
+
+    Every pixel of every image is tried, for every model: ``transforms[i]`` maps raw pixels to
+    model ``i``'s inputs. The step goes up, or down where going up would leave ``[low, high]``
+    (the rule of :func:`utils.sensitivity.probability_change`). Returns (n_models, N, C*H*W).
+    """
+    if raw.ndim != 4 or not torch.isfinite(raw).all():
+        raise ValueError(f"raw must be finite images (N, C, H, W), got shape {tuple(raw.shape)}")
+    if not np.isfinite(step) or step <= 0 or step > high - low:
+        raise ValueError(f"step must be positive and fit in [low, high], got {step}")
+    if raw.min() < low or raw.max() > high:
+        raise ValueError(f"raw pixels must lie in [{low}, {high}]")
+    if not transforms:
+        raise ValueError("need one transform per model")
+    m, (n, c, h, w) = len(transforms), raw.shape
+    p = c * h * w
+    base = torch.softmax(model(torch.stack([f(raw) for f in transforms])).double(), dim=-1)  # (m, n, K)
+    predicted = base.argmax(-1)
+    base_probability = base.gather(-1, predicted[..., None])[..., 0]
+    flat = raw.reshape(n, p)
+    delta = torch.where(flat + step <= high, step, -step)  # (n, p)
+    answer = np.empty((m, n, p))
+    for start in range(0, p, pixels_per_pass):
+        part = torch.arange(start, min(start + pixels_per_pass, p), device=raw.device)
+        moved = flat[:, None, :].repeat(1, len(part), 1)  # (n, k, p): image i with pixel part[j] moved
+        moved[:, torch.arange(len(part)), part] += delta[:, part]
+        images = moved.reshape(n * len(part), c, h, w)
+        probability = torch.softmax(model(torch.stack([f(images) for f in transforms])).double(), dim=-1)
+        probability = probability.view(m, n, len(part), -1).gather(-1, predicted[:, :, None, None].expand(m, n, len(part), 1))[..., 0]
+        answer[:, :, start : start + len(part)] = (probability - base_probability[..., None]).abs().cpu().numpy()
+    return answer
+
+
+def registering_share(changes: object, thresholds: object) -> np.ndarray:
+    """Share of (sample, pixel) pairs per model whose change is more than each threshold: (n_models, T).
+
+    "More than", as the criterion REGISTER_THRESHOLD is stated.
+
+    >>> registering_share(np.array([[[0.1, 0.0], [0.3, 0.001]]]), [1e-3, 0.2]).tolist()
+    [[0.5, 0.25]]
+    """
+    values = np.asarray(changes, dtype=np.float64)
+    levels = np.asarray(thresholds, dtype=np.float64)
+    if values.ndim != 3 or values.size == 0 or not np.isfinite(values).all():
+        raise ValueError(f"changes must be finite (n_models, samples, pixels), got shape {values.shape}")
+    if levels.ndim != 1 or levels.size == 0 or not np.isfinite(levels).all() or (levels <= 0).any():
+        raise ValueError("thresholds must be a non-empty 1-D array of positive numbers")
+    flat = values.reshape(len(values), -1)
+    return (flat[:, :, None] > levels[None, None, :]).mean(axis=1)
