@@ -28,6 +28,8 @@ OPTIMIZERS = {
 # A run has diverged when its loss is non-finite or exceeds this multiple of its first loss:
 # cross-entropy grows without bound once weights explode, long before it overflows.
 DIVERGENCE_FACTOR = 1000.0
+# "default" is nn.Linear's initialization; "he" is He et al. (2015)'s, for ReLU networks.
+INITS = ("default", "he")
 
 
 @dataclass
@@ -83,7 +85,9 @@ class StackedMLP(nn.Module):
     uniform in +-1/sqrt(fan_in), variance 1/(3 fan_in)), drawn model by model from its seed.
     ``first_layer_init_scale`` (one value, or one per model) then multiplies the first layer's
     initial weights, e.g. 1/255 gives raw 0-255 inputs the starting function of a network
-    built for inputs divided by 255.
+    built for inputs divided by 255. ``init="he"`` draws every weight from He et al.'s uniform
+    rule instead (variance 2/fan_in: the default's draw times sqrt(6)) with zero biases, the
+    initialization that keeps a ReLU network's signal size from layer to layer.
     """
 
     def __init__(
@@ -96,8 +100,11 @@ class StackedMLP(nn.Module):
         input_norm: str | None = None,
         hidden_layers: int = 1,
         first_layer_init_scale: float | Sequence[float] = 1.0,
+        init: str = "default",
     ):
         super().__init__()
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {init!r}")
         if activation not in ("relu", "tanh"):
             raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}")
         if input_norm not in (None, "batch", "layer"):
@@ -127,10 +134,16 @@ class StackedMLP(nn.Module):
             torch.manual_seed(int(seed))  # the same seed gives the same initial network at every lr
             for depth, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
                 layer = nn.Linear(a, b)
-                weights[depth].append(layer.weight.detach().T * (float(scale) if depth == 0 else 1.0))
-                biases[depth].append(layer.bias.detach()[None, :])
+                # He's uniform bound sqrt(6/fan_in) is sqrt(6) times the default bound 1/sqrt(fan_in).
+                gain = np.sqrt(6.0) if init == "he" else 1.0
+                weights[depth].append(layer.weight.detach().T * gain * (float(scale) if depth == 0 else 1.0))
+                biases[depth].append(layer.bias.detach()[None, :] * (0.0 if init == "he" else 1.0))
         self.weights = nn.ParameterList([nn.Parameter(torch.stack(w).contiguous()) for w in weights])
         self.biases = nn.ParameterList([nn.Parameter(torch.stack(b).contiguous()) for b in biases])
+
+    def parameter_names(self) -> list[str]:
+        """Names of the parameter tensors in the order of ``layer_multipliers`` (first-layer weight first)."""
+        return [f"layer {k + 1} weight" for k in range(len(self.weights))] + [f"layer {k + 1} bias" for k in range(len(self.biases))]
 
     def member(self, index: int) -> nn.Sequential:
         """A copy of model ``index`` as an ordinary ``nn.Sequential`` of ``nn.Linear`` layers, for analysis tools."""
@@ -176,13 +189,23 @@ class _StackedOptimizer:
     """SGD, SGD with momentum 0.9, or Adam (torch's formulas, coupled L2 weight decay), with one
     learning rate per model: each parameter's update is multiplied by its model's rate."""
 
-    def __init__(self, name: str, model: StackedMLP, learning_rates: torch.Tensor, weight_decay: float):
+    def __init__(self, name: str, model: StackedMLP, learning_rates: torch.Tensor, weight_decay: float,
+                 layer_multipliers: object = None):
         self.name, self.weight_decay, self.step_count = name, weight_decay, 0
+        params = [*model.weights, *model.biases]
+        multipliers = _layer_multipliers(layer_multipliers, model.n_models, len(params))
         rates = learning_rates.to(model.weights[0].device, model.weights[0].dtype)
         # An input BatchNorm's affine weight and bias stay at (1, 0), as they always have in this book's
         # sweeps: the layer standardizes with batch statistics, the in-network twin of a scaler.
-        self.pairs = [(p, rates.view(-1, 1, 1)) for p in [*model.weights, *model.biases]]
+        self.base = [rates.view(-1, 1, 1) * torch.as_tensor(multipliers[:, j], dtype=rates.dtype, device=rates.device).view(-1, 1, 1)
+                     for j in range(len(params))]
+        self.pairs = [(p, rate.clone()) for p, rate in zip(params, self.base)]
         self.state = [dict() for _ in self.pairs]
+
+    def scale_rates(self, factors: torch.Tensor) -> None:
+        """Set every model's rates to its factor times their starting values (a schedule, e.g. warmup)."""
+        for (_, rate), base in zip(self.pairs, self.base):
+            rate.copy_(base * factors.to(base).view(-1, 1, 1))
 
     @torch.no_grad()
     def step(self) -> None:
@@ -205,6 +228,20 @@ class _StackedOptimizer:
                 param.sub_(rate / (1 - beta1**self.step_count) * state["m"] / denominator)
 
 
+def _layer_multipliers(values: object, n_models: int, n_params: int) -> np.ndarray:
+    """Per-model, per-parameter-tensor rate multipliers as an (n_models, n_params) array (None: all ones)."""
+    if values is None:
+        return np.ones((n_models, n_params))
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim == 1:
+        array = np.array(np.broadcast_to(array, (n_models, len(array))))
+    if array.shape != (n_models, n_params):
+        raise ValueError(f"layer_multipliers must have shape ({n_params},) or ({n_models}, {n_params}), got {array.shape}")
+    if not np.isfinite(array).all() or (array < 0).any():
+        raise ValueError("layer_multipliers must be finite and non-negative (0 freezes a tensor)")
+    return array
+
+
 def train_stacked(
     model: StackedMLP,
     features: torch.Tensor,
@@ -216,11 +253,18 @@ def train_stacked(
     batch_size: int,
     weight_decay: float = 0.0,
     feature_sets: Sequence[int] | None = None,
+    layer_multipliers: object = None,
+    schedule: object = None,
+    callback: object = None,
 ) -> History:
     """Train every model of ``model`` at its own learning rate; mini-batch order follows ``batch_seeds``.
 
     ``features`` is (n, d), shared by all models, or (sets, n, d) with ``feature_sets`` naming the
     set each model trains on (several preprocessings of the same samples, trained together).
+    ``layer_multipliers`` ((n_params,) or (n_models, n_params), in ``model.parameter_names()``
+    order) gives each parameter tensor its own rate: ``learning_rates[i] * layer_multipliers[i, j]``.
+    ``schedule`` ((steps,) or (steps, n_models) positive factors) multiplies the rates at each step, e.g. a warmup;
+    ``callback(step, model)`` runs before each step's update (and once after the last, with ``step = steps``).
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
@@ -229,7 +273,15 @@ def train_stacked(
         raise ValueError("need one learning rate and one batch seed per model")
     if not np.isfinite(weight_decay) or weight_decay < 0:
         raise ValueError(f"weight_decay must be non-negative and finite, got {weight_decay}")
-    opt = _StackedOptimizer(optimizer, model, torch.as_tensor(list(learning_rates), dtype=torch.float64), weight_decay)
+    if schedule is not None:
+        schedule = np.asarray(schedule, dtype=np.float64)
+        if schedule.ndim == 1:
+            schedule = np.repeat(schedule[:, None], model.n_models, axis=1)
+        if schedule.shape != (steps, model.n_models) or not np.isfinite(schedule).all() or (schedule <= 0).any():
+            raise ValueError(f"schedule must hold positive finite factors of shape ({steps},) or ({steps}, {model.n_models}), got {schedule.shape}")
+        schedule = torch.as_tensor(schedule)
+    opt = _StackedOptimizer(optimizer, model, torch.as_tensor(list(learning_rates), dtype=torch.float64), weight_decay,
+                            layer_multipliers)
     # Runs with the same seed see the same mini-batches, so draw each seed's batches once.
     distinct_seeds = sorted({int(seed) for seed in batch_seeds})
     generators = [torch.Generator().manual_seed(seed) for seed in distinct_seeds]
@@ -249,10 +301,16 @@ def train_stacked(
         losses[step, alive.numpy()] = current.numpy()[alive.numpy()]
         if not alive.any():
             break
+        if callback is not None:
+            callback(step, model)
         model.zero_grad(set_to_none=True)
         # Dead models contribute nothing: their NaNs stay inside their own slices of the parameters.
         per_model.masked_fill(~alive.to(per_model.device), 0.0).sum().backward()
+        if schedule is not None:
+            opt.scale_rates(schedule[step])
         opt.step()
+    if callback is not None and alive.any():
+        callback(steps, model)
     return History(losses=losses, diverged=~alive.numpy())
 
 
@@ -383,6 +441,8 @@ def sweep(
     hidden_layers: int = 1,
     first_layer_init_scale: float | Mapping[str, float] = 1.0,
     weight_decay: float = 0.0,
+    layer_multipliers: Mapping[str, Sequence[float]] | None = None,
+    init: str = "default",
 ) -> SweepResult:
     """Train MLPs for every preprocessing x optimizer x learning rate x seed.
 
@@ -395,7 +455,10 @@ def sweep(
     Optimizers: ``"sgd"`` (plain), ``"momentum"`` (SGD, momentum 0.9), ``"adam"``.
     ``input_norm`` puts a ``BatchNorm1d`` (``"batch"``) or ``LayerNorm`` (``"layer"``)
     in front of every network; ``hidden_layers`` sets the depth; ``first_layer_init_scale``
-    (one value, or one per preprocessing) multiplies the first layer's initial weights.
+    (one value, or one per preprocessing) multiplies the first layer's initial weights;
+    ``layer_multipliers`` maps a preprocessing to its per-parameter-tensor rate multipliers
+    (see :func:`train_stacked`; absent names train every tensor at the model's rate);
+    ``init`` is ``"default"`` or ``"he"`` (see :class:`StackedMLP`).
     Preprocessings of the same samples train together, one stack per optimizer, which is
     what makes a sweep of hundreds of networks fast.
 
@@ -413,6 +476,9 @@ def sweep(
               for name in datasets}
     for grid in grids.values():
         _check_schedule(grid, steps, batch_size)
+    multipliers = dict(layer_multipliers or {})
+    if set(multipliers) - set(datasets):
+        raise ValueError(f"layer_multipliers names unknown preprocessings: {sorted(set(multipliers) - set(datasets))}")
     prepared = {name: _prepare_splits(name, arrays) for name, arrays in datasets.items()}
     groups: list[list[str]] = []
     for name in prepared:
@@ -428,11 +494,15 @@ def sweep(
         for optimizer in optimizers:
             model = StackedMLP(
                 [seed for *_, seed in runs], stacked[0][0].shape[2], n_hidden, n_classes, activation, input_norm,
-                hidden_layers=hidden_layers, first_layer_init_scale=[scales[name] for name, _, _ in runs],
+                hidden_layers=hidden_layers, first_layer_init_scale=[scales[name] for name, _, _ in runs], init=init,
             ).to(device())
+            n_params = len(model.parameter_names())
+            per_run = [multipliers.get(name, np.ones(n_params)) for name, _, _ in runs]
+            if any(np.shape(m) != (n_params,) for m in per_run):
+                raise ValueError(f"each entry of layer_multipliers needs {n_params} values, one per {model.parameter_names()}")
             history = train_stacked(
                 model, *stacked[0], optimizer, [lr for _, lr, _ in runs], [seed for *_, seed in runs], steps,
-                batch_size, weight_decay, feature_sets=feature_sets,
+                batch_size, weight_decay, feature_sets=feature_sets, layer_multipliers=np.array(per_run, dtype=np.float64),
             )
             model.eval()  # BatchNorm: use the running statistics, as a deployed model would
             accuracy = stacked_accuracy(model, *stacked[-1], feature_sets=feature_sets)
