@@ -5,10 +5,16 @@ with status 1 when a budget is exceeded. Budgets (2-core machine): every noteboo
 book <= 90 s, no-change rebuild <= 10 s, test suite <= 240 s. The bare-kernel row is a notebook
 that only imports numpy, torch, scikit-learn and matplotlib, measured in the same run, so the
 notebook times can be read as "kernel start-up + this much real work".
+
+`python tests/bench.py optimizer` runs only the micro-benchmark of the stacked optimizer: 200 steps
+of a 784-128-10 stacked MLP with 48 models, ``utils.optim.StackedOptimizer`` against the hand-written
+optimizer it replaced (read from git history at ``OLD_OPTIMIZER_COMMIT``, skipped without git). The new
+one must not be slower (budget: 1.1 x the old time, to allow for timing noise).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -26,6 +32,69 @@ BUILD = ROOT / "_build"
 BIN = Path(sys.executable).parent
 BUDGETS = {"notebook": 20.0, "book": 90.0, "rebuild": 10.0, "tests": 240.0}
 BARE_KERNEL = "import numpy, torch, sklearn, matplotlib.pyplot"
+OLD_OPTIMIZER_COMMIT = "e1ed07e5ca3cfd4e9a91ccbc614e47a2e942e8a7"  # last commit with training._StackedOptimizer
+
+
+def _old_training_module():
+    """utils/training.py as of OLD_OPTIMIZER_COMMIT, imported under another name (None without git)."""
+    try:
+        source = subprocess.run(["git", "show", f"{OLD_OPTIMIZER_COMMIT}:utils/training.py"], cwd=ROOT,
+                                check=True, capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    path = BUILD / "old_training.py"
+    BUILD.mkdir(exist_ok=True)
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("old_training", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["old_training"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def optimizer_bench(steps: int = 200, repeats: int = 5) -> dict[str, dict[str, float]]:
+    """Seconds for ``steps`` optimizer steps (gradients fixed) of a 784-128-10 stacked MLP with 48 models.
+
+    Best of ``repeats`` per optimizer, for the new StackedOptimizer and, where git has it, the old one.
+    """
+    import torch
+
+    from utils.models import StackedMLP
+    from utils.optim import StackedOptimizer
+
+    torch.set_num_threads(1)
+    old = _old_training_module()
+    rates = torch.logspace(-4, -1, 48, dtype=torch.float64)
+    results: dict[str, dict[str, float]] = {}
+    for name in ("sgd", "momentum", "adam"):
+        makers = {"new": lambda model: StackedOptimizer([model.get_parameter(p) for p in model.parameter_names()], name, rates)}
+        if old is not None:
+            makers["old"] = lambda model: old._StackedOptimizer(name, model, rates, 0.0)
+        best = {label: float("inf") for label in makers}
+        for _ in range(repeats):  # old and new alternate, so a busy moment hurts both alike
+            for label, make in makers.items():
+                model = StackedMLP(list(range(48)), 784, 128, 10)
+                for param in model.parameters():
+                    param.grad = torch.randn_like(param) * 1e-3
+                optimizer = make(model)
+                optimizer.step()  # warm-up: allocates the optimizer state
+                start = time.perf_counter()
+                for _ in range(steps):
+                    optimizer.step()
+                best[label] = min(best[label], time.perf_counter() - start)
+        results[name] = best
+    return results
+
+
+def optimizer_report(results: dict[str, dict[str, float]]) -> tuple[list[str], bool]:
+    lines = ["| stacked optimizer, 200 steps, 784-128-10 MLP x 48 | new (s) | old (s) | new / old |", "|---|---:|---:|---:|"]
+    within = True
+    for name, times in results.items():
+        ratio = times["new"] / times["old"] if "old" in times else float("nan")
+        within &= not ratio > 1.1
+        old = f"{times['old']:.2f}" if "old" in times else "n/a"
+        lines.append(f"| {name} | {times['new']:.2f} | {old} | {ratio:.2f} |")
+    return lines, within
 
 
 def run_notebook(notebook: nbformat.NotebookNode, cwd: Path) -> float:
@@ -43,6 +112,10 @@ def timed(command: list[str]) -> float:
 
 def main() -> int:
     os.environ.setdefault("MPLBACKEND", "agg")
+    optimizer_lines, optimizer_within = optimizer_report(optimizer_bench())
+    if sys.argv[1:] == ["optimizer"]:
+        print("\n".join(optimizer_lines))
+        return 0 if optimizer_within else 1
     bare = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(BARE_KERNEL)])
     bare_seconds = run_notebook(bare, ROOT / "chapters")
     notebooks = {}
@@ -72,13 +145,14 @@ def main() -> int:
     }
     lines += [f"| {name} | {seconds:.1f} | {seconds / bare_seconds:.1f} | {budget:.0f} | {'yes' if seconds <= budget else 'NO'} |"
               for name, (seconds, budget) in checks.items()]
+    lines += ["", *optimizer_lines]
     report = "\n".join(lines) + "\n"
     BUILD.mkdir(exist_ok=True)
     (BUILD / "bench.md").write_text(report)
     (BUILD / "bench.json").write_text(json.dumps({"bare_kernel": bare_seconds, "notebooks": notebooks, "book": total,
                                                   "rebuild": rebuild_seconds, "tests": tests_seconds}, indent=2))
     print(report)
-    within = all(ok for *_, ok in rows) and all(seconds <= budget for seconds, budget in checks.values())
+    within = all(ok for *_, ok in rows) and all(seconds <= budget for seconds, budget in checks.values()) and optimizer_within
     print("all budgets met" if within else "BUDGET EXCEEDED", f"(report: {BUILD / 'bench.md'})")
     return 0 if within else 1
 

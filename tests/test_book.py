@@ -6,7 +6,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from utils import book, sphinx_site  # noqa: E402
+from _ext import sphinx_site  # noqa: E402
+from utils import book  # noqa: E402
 
 
 def test_glue_number_returns_plain_python_numbers():

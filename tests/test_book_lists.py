@@ -1,4 +1,4 @@
-"""The two lists live in book_lists.yml; every page renders them from there (utils.book_lists)."""
+"""The two lists live in book_lists.yml; every page renders them from there (_ext.book_lists)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from utils import book_lists
+from _ext import book_lists
 
 LISTS = book_lists.load()
 

@@ -7,42 +7,12 @@ from torch.nn import functional as F
 from utils.cnn import StackedCNN, stacked_accuracy, sweep_cnn, train_stacked_cnn
 
 
-def _single_cnn(stack: StackedCNN, i: int) -> nn.Module:
-    """Member ``i`` rebuilt from ordinary layers, to check the grouped computation against."""
-    c1, c2 = stack.channels
-
-    class Single(nn.Module):
-        def forward(self, x):
-            x = F.max_pool2d(F.relu(F.conv2d(x, stack.w1[i], stack.b1[i], padding=1)), 2)
-            x = F.max_pool2d(F.relu(F.conv2d(x, stack.w2[i], stack.b2[i])), 2)
-            return x.flatten(1) @ stack.wl[i] + stack.bl[i]
-
-    return Single()
-
-
 def _task(n=96, seed=0):
     generator = torch.Generator().manual_seed(seed)
     images = torch.rand(n, 1, 8, 8, generator=generator)
     labels = (images[:, 0, :, :4].mean(dim=(1, 2)) > images[:, 0, :, 4:].mean(dim=(1, 2))).long()
     images[labels == 1, :, :, :4] += 0.5  # make the classes easy to tell apart
     return images, labels
-
-
-def test_stacked_members_match_ordinary_layers():
-    stack = StackedCNN([0, 1, 2], 1, 10, 3)
-    x = torch.randn(5, 1, 10, 10)
-    together = stack(x)
-    for i in range(3):
-        assert torch.allclose(together[i], _single_cnn(stack, i)(x), atol=1e-5)
-
-
-def test_same_seed_gives_same_member_whatever_else_is_stacked():
-    assert torch.equal(StackedCNN([7], 1, 8, 2).w1[0], StackedCNN([3, 7], 1, 8, 2).w1[1])
-
-
-def test_first_layer_init_scale_divides_only_conv1():
-    plain, scaled = StackedCNN([0], 1, 8, 2), StackedCNN([0], 1, 8, 2, first_layer_init_scale=1 / 255)
-    assert torch.allclose(scaled.w1 * 255, plain.w1) and torch.equal(scaled.w2, plain.w2)
 
 
 def test_momentum_update_matches_torch_optim():
@@ -79,20 +49,6 @@ def test_sweep_learns_and_freezes_diverged_members():
     assert records.loc[1, "test_accuracy"] < 0.8
 
 
-def test_batch_norm_forward_ignores_a_global_input_scale():
-    stack = StackedCNN([0, 1], 1, 8, 2, batch_norm=True).train()
-    x = torch.rand(16, 1, 8, 8) * 255
-    assert torch.allclose(stack(x), stack(x / 255), atol=1e-3)
-
-
-def test_select_copies_members_in_order():
-    stack = StackedCNN([0, 1, 2], 1, 8, 2)
-    x = torch.randn(4, 1, 8, 8)
-    assert torch.allclose(stack.select([2, 0])(x), stack(x)[[2, 0]])
-    with pytest.raises(ValueError, match="indices"):
-        stack.select([3])
-
-
 def test_bad_inputs_raise_clear_errors():
     images, labels = _task()
     stack = StackedCNN([0], 1, 8, 2)
@@ -113,3 +69,14 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="image_size"):
         StackedCNN([0], 1, 4, 2)
     assert stacked_accuracy(stack, images[None], labels, [0]).shape == (1,)
+
+
+def test_layer_multipliers_reach_the_optimizer():
+    images, labels = _task()
+    splits = {name: (images[None], labels) for name in ("train", "val", "test")}
+    runs = [{"version": 0, "lr": 0.05, "seed": 0, "layer_multipliers": [0.0] + [1.0] * 5}, {"version": 0, "lr": 0.05, "seed": 0}]
+    model, _ = sweep_cnn(splits, runs, "momentum", steps=5, batch_size=16)
+    start = StackedCNN([0], 1, 8, 2)
+    assert torch.equal(model.w1[0], start.w1[0]) and not torch.equal(model.w1[1], start.w1[0])
+    with pytest.raises(ValueError, match="one factor per parameter tensor"):
+        sweep_cnn(splits, runs[1:], "momentum", steps=2, layer_multipliers=[1.0, 1.0])

@@ -1,8 +1,6 @@
 import numpy as np
 import pytest
-import torch
 
-from utils.image_sensitivity import raw_unit_gradients, smallest_flip
 from utils.images import downsample, photo_patch_task, shift_images
 
 
@@ -40,33 +38,3 @@ def test_bad_inputs_raise_clear_errors():
         downsample(np.zeros((1, 4, 4)), 0)
     with pytest.raises(ValueError, match="size"):
         photo_patch_task(size=4)
-
-
-def _linear_model(weights):
-    """A 'stack' of linear models on 1x2x2 images, each scoring two classes."""
-    return lambda inputs: torch.einsum("mnchw,mkchw->mnk", inputs, weights)
-
-
-def test_raw_unit_gradients_follow_the_chain_rule():
-    weights = torch.randn(2, 2, 1, 2, 2, dtype=torch.float64)
-    raw = torch.rand(3, 1, 2, 2, dtype=torch.float64) * 255
-    transforms = [lambda x: x / 255, lambda x: x / 255]
-    gradient = raw_unit_gradients(_linear_model(weights), raw, transforms, "margin")
-    predicted = torch.einsum("nchw,kchw->nk", raw / 255, weights[0]).argmax(1)
-    sign = torch.where(predicted == 0, 1.0, -1.0).double()
-    expected = sign.view(3, 1, 1, 1) * (weights[0, 0] - weights[0, 1]) / 255
-    assert torch.allclose(gradient[0], expected)
-    with pytest.raises(ValueError, match="measure"):
-        raw_unit_gradients(_linear_model(weights), raw, transforms, "loss")
-    with pytest.raises(ValueError, match="finite"):
-        raw_unit_gradients(_linear_model(weights), raw * float("nan"), transforms)
-
-
-def test_smallest_flip_finds_the_threshold_level():
-    # class 1 wins when pixel 0 exceeds 100: score_1 = x0 - 100, score_0 = 0
-    model = lambda inputs: torch.stack([torch.zeros_like(inputs[..., 0, 0, 0]), inputs[..., 0, 0, 0] - 100.5], -1)
-    raw = torch.tensor([[[[90.0]]], [[[250.0]]]])
-    flips = smallest_flip(model, raw, [lambda x: x], torch.zeros(1, 2, 1, dtype=torch.long))
-    assert flips.tolist() == [[11.0, 150.0]]  # 90 -> 101 and 250 -> 100
-    with pytest.raises(ValueError, match="pixels must be"):
-        smallest_flip(model, raw, [lambda x: x], torch.zeros(2, 1, dtype=torch.long))

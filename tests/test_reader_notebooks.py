@@ -132,7 +132,7 @@ def test_launch_and_download_buttons_open_the_reader_notebook(facts):
 
 
 def test_site_hook_finds_reader_notebooks_and_rewrites_only_chapter_buttons(tmp_path):
-    from utils.sphinx_reader_notebooks import point_buttons, reader_notebook
+    from _ext.sphinx_reader_notebooks import point_buttons, reader_notebook
 
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "notebooks" / "01_a.ipynb").write_text("{}")

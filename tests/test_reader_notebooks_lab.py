@@ -26,7 +26,7 @@ import nbformat
 import pytest
 
 from conftest import ROOT
-from test_site import CHROMIUM_FLAGS, SCREENSHOTS, _chromium
+from test_site import SCREENSHOTS
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("READER_NOTEBOOK_LAB") != "1", reason="slow: run by make test-notebooks (READER_NOTEBOOK_LAB=1)"
@@ -84,21 +84,6 @@ def lab(tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = _chromium()
-    if executable is None:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail("REQUIRE_BROWSER=1 but no Chromium found (apt-get install chromium)")
-        pytest.skip("no Chromium found (install Debian's chromium, or set CHROMIUM=/path)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
-        yield instance
-        instance.close()
 
 
 def _first_glued_sentence(name: str) -> tuple[str, str]:

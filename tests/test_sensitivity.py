@@ -129,3 +129,36 @@ def test_wrong_shapes_and_settings_are_rejected():
         sensitivity.fraction_moved([[0.1]], threshold=np.nan)
     with pytest.raises(ValueError, match="NaN"):
         sensitivity.fraction_moved([[np.nan]], threshold=0.1)
+
+
+# --- Stacked convolutional networks: raw_unit_gradients and smallest_flip
+
+
+def _linear_model(weights):
+    """A 'stack' of linear models on 1x2x2 images, each scoring two classes."""
+    return lambda inputs: torch.einsum("mnchw,mkchw->mnk", inputs, weights)
+
+
+def test_raw_unit_gradients_follow_the_chain_rule():
+    weights = torch.randn(2, 2, 1, 2, 2, dtype=torch.float64)
+    raw = torch.rand(3, 1, 2, 2, dtype=torch.float64) * 255
+    transforms = [lambda x: x / 255, lambda x: x / 255]
+    gradient = sensitivity.raw_unit_gradients(_linear_model(weights), raw, transforms, "margin")
+    predicted = torch.einsum("nchw,kchw->nk", raw / 255, weights[0]).argmax(1)
+    sign = torch.where(predicted == 0, 1.0, -1.0).double()
+    expected = sign.view(3, 1, 1, 1) * (weights[0, 0] - weights[0, 1]) / 255
+    assert torch.allclose(gradient[0], expected)
+    with pytest.raises(ValueError, match="measure"):
+        sensitivity.raw_unit_gradients(_linear_model(weights), raw, transforms, "loss")
+    with pytest.raises(ValueError, match="finite"):
+        sensitivity.raw_unit_gradients(_linear_model(weights), raw * float("nan"), transforms)
+
+
+def test_smallest_flip_finds_the_threshold_level():
+    # class 1 wins when pixel 0 exceeds 100: score_1 = x0 - 100, score_0 = 0
+    model = lambda inputs: torch.stack([torch.zeros_like(inputs[..., 0, 0, 0]), inputs[..., 0, 0, 0] - 100.5], -1)
+    raw = torch.tensor([[[[90.0]]], [[[250.0]]]])
+    flips = sensitivity.smallest_flip(model, raw, [lambda x: x], torch.zeros(1, 2, 1, dtype=torch.long))
+    assert flips.tolist() == [[11.0, 150.0]]  # 90 -> 101 and 250 -> 100
+    with pytest.raises(ValueError, match="pixels must be"):
+        sensitivity.smallest_flip(model, raw, [lambda x: x], torch.zeros(2, 1, dtype=torch.long))

@@ -15,8 +15,6 @@ from __future__ import annotations
 import functools
 import json
 import http.server
-import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -31,23 +29,6 @@ from conftest import ROOT
 HTML = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 PHONE_WIDTH = 390
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
-
-def _chromium() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return None
 
 
 def _pages() -> list[str]:
@@ -82,21 +63,6 @@ def server(site):
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):  # keep pytest output readable
         pass
-
-
-@pytest.fixture(scope="session")
-def browser():
-    executable = _chromium()
-    if executable is None:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail("REQUIRE_BROWSER=1 but no Chromium found (apt-get install chromium)")
-        pytest.skip("browser tests skipped: no Chromium found (install Debian's chromium, or set CHROMIUM=/path)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
-        yield instance
-        instance.close()
 
 
 class PageRecord:
@@ -324,7 +290,7 @@ def test_explorable_shows_what_the_python_helpers_compute(browser, server, site)
     context, page, record = _open(browser, f"{server}/{_explorable_page()}.html")
     try:
         grid = page.evaluate("window.gdExplorable.GRID")
-        assert grid == table["grid"], "the sliders' grid in gd-explorable.js differs from GRID in utils/sphinx_site.py"
+        assert grid == table["grid"], "the sliders' grid in gd-explorable.js differs from GRID in _ext/sphinx_site.py"
         assert page.evaluate("[window.gdExplorable.TOL, window.gdExplorable.MAX_ITER]") == [table["tol"], table["max_iter"]]
         # Every row of the table, through the page's own computation.
         shown = page.evaluate(
@@ -450,8 +416,8 @@ def test_figures_have_an_opaque_background_in_dark_mode(browser, server):
 
 
 def test_tables_have_no_empty_header_cells(site):
-    """pandas writes an empty <th> above the index; utils.sphinx_site turns it into a <td>."""
-    from utils.sphinx_site import EMPTY_HEADER
+    """pandas writes an empty <th> above the index; _ext.sphinx_site turns it into a <td>."""
+    from _ext.sphinx_site import EMPTY_HEADER
 
     for name in PAGES:
         html = (site / f"{name}.html").read_text()

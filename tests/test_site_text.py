@@ -17,7 +17,7 @@ import yaml
 from bs4 import BeautifulSoup
 
 from conftest import ROOT
-from utils import book_lists
+from _ext import book_lists
 
 HTML = ROOT / "_build" / "html"
 

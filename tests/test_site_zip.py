@@ -8,7 +8,6 @@ served site never shows).
 
 from __future__ import annotations
 
-import os
 import zipfile
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 
 from conftest import ROOT
 from editions import slow, tool
-from test_site import CHROMIUM_FLAGS, PAGES, _chromium
+from test_site import PAGES
 
 site_zip = tool("site_zip")
 ARCHIVE = ROOT / "_build" / f"{site_zip.TOP}.zip"
@@ -31,21 +30,6 @@ def unpacked(tmp_path_factory) -> Path:
         assert all(name.startswith(site_zip.TOP + "/") for name in bundle.namelist()), "one top folder"
         bundle.extractall(folder)
     return folder / site_zip.TOP
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = _chromium()
-    if executable is None:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail("REQUIRE_BROWSER=1 but no Chromium found (apt-get install chromium)")
-        pytest.skip("no Chromium found (install Debian's chromium, or set CHROMIUM=/path)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
-        yield instance
-        instance.close()
 
 
 def _open(browser, url: str):

@@ -175,56 +175,43 @@ def test_stacked_optimizer_matches_torch(optimizer, weight_decay):
     assert np.allclose(history.losses[:, 0], reference.losses, rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
-def test_layer_multipliers_match_torch_parameter_groups(optimizer):
-    """A rate per parameter tensor equals torch.optim with one parameter group per tensor."""
-    features, labels = _blobs()
-    x, y = torch.tensor(features, dtype=torch.float32), torch.tensor(labels)
-    stacked = training.StackedMLP([5], 2, 6, 2)
-    assert stacked.parameter_names() == ["layer 1 weight", "layer 2 weight", "layer 1 bias", "layer 2 bias"]
-    single = stacked.member(0)
-    multipliers = [0.1, 2.0, 0.5, 1.0]
-    history = training.train_stacked(stacked, x, y, optimizer, [0.05], [9], steps=25, batch_size=16, layer_multipliers=multipliers)
-    first, second = single[0], single[2]
-    groups = [{"params": [p], "lr": 0.05 * m} for p, m in zip([first.weight, second.weight, first.bias, second.bias], multipliers)]
-    torch_optimizer = training.OPTIMIZERS[optimizer](groups, lr=0.05)
-    generator = torch.Generator().manual_seed(9)
-    for step in range(25):
-        index = training._batch_indices([generator], len(x), 16)[0]
-        loss = torch.nn.functional.cross_entropy(single(x[index]), y[index])
-        assert loss.item() == pytest.approx(history.losses[step, 0], rel=1e-4, abs=1e-6)
-        torch_optimizer.zero_grad()
-        loss.backward()
-        torch_optimizer.step()
+def test_layer_multipliers_scale_each_tensor_and_are_validated():
+    X, y = _blobs()
+    frozen = [0.0, 1.0, 1.0, 1.0]  # parameter_names order: first-layer weight first
+    result = training.sweep({"x": (X, y, X, y)}, ["adam"], [0.05], seeds=[0], steps=10, batch_size=16, n_hidden=4,
+                            layer_multipliers={"x": frozen})
+    model, start = result.models[("x", "adam")], training.StackedMLP([0], 2, 4, 2)
+    assert model.parameter_names() == ["weights.0", "biases.0", "weights.1", "biases.1"]
+    assert torch.equal(model.weights[0], start.weights[0]) and not torch.equal(model.weights[1], start.weights[1])
+    ones = training.sweep({"x": (X, y, X, y)}, ["adam"], [0.05], seeds=[0], steps=10, batch_size=16, n_hidden=4,
+                          layer_multipliers=[1.0] * 4)
+    plain = training.sweep({"x": (X, y, X, y)}, ["adam"], [0.05], seeds=[0], steps=10, batch_size=16, n_hidden=4)
+    assert np.array_equal(ones.curves[("x", "adam")], plain.curves[("x", "adam")])
+    with pytest.raises(ValueError, match="one factor per parameter tensor"):
+        training.sweep({"x": (X, y, X, y)}, ["adam"], [0.05], seeds=[0], steps=2, layer_multipliers=[1.0, 1.0])
 
 
-def test_zero_multiplier_freezes_a_layer_and_schedule_scales_the_rate():
+
+def test_schedule_scales_the_rate_and_callback_sees_every_step():
     features, labels = _blobs()
     x, y = torch.tensor(features, dtype=torch.float32), torch.tensor(labels)
-    frozen = training.StackedMLP([1, 1], 2, 6, 2)
-    before = frozen.weights[1].detach().clone()
-    training.train_stacked(frozen, x, y, "sgd", [0.1, 0.1], [3, 3], steps=10, batch_size=16, layer_multipliers=[1, 0, 1, 0])
-    assert torch.equal(frozen.weights[1].detach(), before)
     # Rate 0.1 with a schedule of 0.5 is rate 0.05.
     halved, plain = training.StackedMLP([1], 2, 6, 2), training.StackedMLP([1], 2, 6, 2)
-    a = training.train_stacked(halved, x, y, "sgd", [0.1], [3], steps=10, batch_size=16, schedule=np.full(10, 0.5))
-    b = training.train_stacked(plain, x, y, "sgd", [0.05], [3], steps=10, batch_size=16)
+    seen = []
+    a = training.train_stacked(halved, x, y, "momentum", [0.1], [3], steps=10, batch_size=16, schedule=np.full(10, 0.5),
+                               callback=lambda step, model: seen.append(step))
+    b = training.train_stacked(plain, x, y, "momentum", [0.05], [3], steps=10, batch_size=16)
     assert np.allclose(a.losses, b.losses, rtol=1e-5)
+    assert seen == list(range(11))
 
 
-def test_layer_multipliers_and_schedule_reject_bad_input():
+def test_schedule_rejects_bad_input():
     features, labels = _blobs()
     x, y = torch.tensor(features, dtype=torch.float32), torch.tensor(labels)
     model = training.StackedMLP([1], 2, 6, 2)
-    for bad in ([1.0, 1.0], [1.0, np.nan, 1.0, 1.0], [1.0, -1.0, 1.0, 1.0], np.ones((2, 4))):
-        with pytest.raises(ValueError, match="layer_multipliers"):
-            training.train_stacked(model, x, y, "sgd", [0.1], [3], steps=2, batch_size=16, layer_multipliers=bad)
-    for bad in (np.ones(3), np.zeros(2), np.full(2, np.inf)):
+    for bad in (np.ones(3), np.zeros(2), np.full(2, np.inf), np.ones((2, 3))):
         with pytest.raises(ValueError, match="schedule"):
             training.train_stacked(model, x, y, "sgd", [0.1], [3], steps=2, batch_size=16, schedule=bad)
-    with pytest.raises(ValueError, match="unknown preprocessings"):
-        training.sweep({"a": (x.numpy(), labels, x.numpy(), labels)}, ["sgd"], [0.1], seeds=[0], steps=2,
-                       layer_multipliers={"b": [1, 1, 1, 1]})
     with pytest.raises(ValueError, match="init"):
         training.StackedMLP([1], 2, 6, 2, init="xavier")
 

@@ -1,6 +1,6 @@
 """Pack the built site (``_build/html``) into one archive that works opened from the file system.
 
-Everything the pages load already comes from the site itself (utils.sphinx_site serves
+Everything the pages load already comes from the site itself (_ext.sphinx_site serves
 MathJax locally), so the archive is the site as built, under one top folder, plus one thing:
 on the search page, a note shown only under ``file://``, where the browser blocks search from
 reading the pages (it lists matches without excerpts); the note says so and how to serve the

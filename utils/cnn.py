@@ -1,12 +1,8 @@
-"""Many small CNNs trained at once: one grouped convolution holds every model (``groups = n_models``).
+"""Training and scoring many small CNNs at once (:class:`utils.models.StackedCNN`), one learning rate each.
 
-A sweep over preprocessings x learning rates x seeds is a few hundred tiny networks. Looping over
-them in Python is slow; stacking them as the groups of one ``conv2d`` call runs them all in one
-kernel. Every parameter has a leading model axis, so a per-model learning rate is a broadcast,
-and the optimizers below (SGD with momentum, Adam) follow ``torch.optim``'s formulas exactly.
-
-Architecture of each member: conv 3x3 (padding 1, zeros) -> [BatchNorm] -> ReLU -> max-pool 2
--> conv 3x3 (no padding) -> ReLU -> max-pool 2 -> linear.
+A sweep over preprocessings x learning rates x seeds is a few hundred tiny networks, trained as
+one stacked model by the loop every stacked model shares (:func:`utils.training.fit_stacked`)
+and :class:`utils.optim.StackedOptimizer` ("sgd", "momentum" or "adam").
 """
 
 from __future__ import annotations
@@ -15,121 +11,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from torch import nn
-from torch.nn import functional as F
 
-OPTIMIZERS = ("momentum", "adam")
-# A run has diverged when its loss is non-finite or exceeds this multiple of its first loss.
-DIVERGENCE_FACTOR = 1000.0
-
-
-def _uniform(generator: torch.Generator, shape: tuple[int, ...], fan_in: int) -> torch.Tensor:
-    # nn.Conv2d's and nn.Linear's default initialization: uniform in +-1/sqrt(fan_in).
-    bound = 1.0 / np.sqrt(fan_in)
-    return (torch.rand(shape, generator=generator) * 2 - 1) * bound
-
-
-class StackedCNN(nn.Module):
-    """``len(seeds)`` independent two-convolution CNNs, evaluated together.
-
-    ``first_layer_init_scale`` (one value, or one per model) multiplies conv1's initial
-    weights: ``1/255`` gives a raw-pixel network the starting point of a ``/255`` network.
-    ``batch_norm=True`` puts a BatchNorm after conv1 (and drops conv1's bias, which it cancels).
-
-    >>> model = StackedCNN([0, 1], in_channels=1, image_size=14, n_classes=10)
-    >>> model(torch.zeros(2, 5, 1, 14, 14)).shape
-    torch.Size([2, 5, 10])
-    """
-
-    def __init__(
-        self,
-        seeds: Sequence[int],
-        in_channels: int,
-        image_size: int,
-        n_classes: int,
-        channels: tuple[int, int] = (4, 8),
-        batch_norm: bool = False,
-        first_layer_init_scale: float | Sequence[float] = 1.0,
-    ):
-        super().__init__()
-        if len(seeds) == 0:
-            raise ValueError("need at least one seed (one model)")
-        if image_size < 8:
-            raise ValueError(f"image_size must be at least 8 for two conv + pool stages, got {image_size}")
-        scales = np.broadcast_to(np.asarray(first_layer_init_scale, dtype=np.float64), (len(seeds),))
-        if not np.isfinite(scales).all() or (scales <= 0).any():
-            raise ValueError("first_layer_init_scale must be positive and finite")
-        c1, c2 = channels
-        self.n_models, self.in_channels, self.image_size, self.channels = len(seeds), in_channels, image_size, channels
-        self.batch_norm = batch_norm
-        side = ((image_size // 2) - 2) // 2
-        n_flat = c2 * side * side
-        parts = {name: [] for name in ("w1", "b1", "w2", "b2", "wl", "bl")}
-        for seed, scale in zip(seeds, scales):
-            g = torch.Generator().manual_seed(int(seed))  # same seed -> same network, whatever else is stacked
-            parts["w1"].append(_uniform(g, (c1, in_channels, 3, 3), 9 * in_channels) * float(scale))
-            parts["b1"].append(_uniform(g, (c1,), 9 * in_channels))
-            parts["w2"].append(_uniform(g, (c2, c1, 3, 3), 9 * c1))
-            parts["b2"].append(_uniform(g, (c2,), 9 * c1))
-            parts["wl"].append(_uniform(g, (n_flat, n_classes), n_flat))
-            parts["bl"].append(_uniform(g, (n_classes,), n_flat))
-        for name, values in parts.items():
-            if name == "b1" and batch_norm:
-                continue
-            setattr(self, name, nn.Parameter(torch.stack(values)))
-        if batch_norm:
-            self.bn_weight = nn.Parameter(torch.ones(self.n_models, c1))
-            self.bn_bias = nn.Parameter(torch.zeros(self.n_models, c1))
-            self.register_buffer("running_mean", torch.zeros(self.n_models * c1))
-            self.register_buffer("running_var", torch.ones(self.n_models * c1))
-
-    def select(self, indices: Sequence[int]) -> "StackedCNN":
-        """A new stack holding copies of members ``indices`` (in that order), for analyses of a few models.
-
-        >>> StackedCNN([0, 1, 2], 1, 8, 2).select([2, 0]).n_models
-        2
-        """
-        index = torch.as_tensor(list(indices), dtype=torch.long)
-        if index.numel() == 0 or index.min() < 0 or index.max() >= self.n_models:
-            raise ValueError(f"indices must be non-empty and in [0, {self.n_models}), got {list(indices)}")
-        chosen = StackedCNN([0] * len(index), self.in_channels, self.image_size, self.wl.shape[2], self.channels, self.batch_norm)
-        with torch.no_grad():
-            for name, value in self.named_parameters():
-                getattr(chosen, name).copy_(value[index.to(value.device)])
-            if self.batch_norm:  # running statistics are stored flat, one per (model, channel)
-                c1 = self.channels[0]
-                for name in ("running_mean", "running_var"):
-                    getattr(chosen, name).copy_(getattr(self, name).view(self.n_models, c1)[index].reshape(-1))
-        return chosen.to(self.wl.device).eval()
-
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        """``inputs`` (n_models, batch, C, H, W), or (batch, C, H, W) shared by all -> logits (n_models, batch, K)."""
-        m, c1, c2 = self.n_models, *self.channels
-        if inputs.ndim == 4:
-            inputs = inputs.expand(m, *inputs.shape)
-        if inputs.ndim != 5 or inputs.shape[0] != m or inputs.shape[2] != self.in_channels:
-            raise ValueError(
-                f"inputs must have shape ({m}, batch, {self.in_channels}, H, W), got {tuple(inputs.shape)}"
-            )
-        batch = inputs.shape[1]
-        # (M, B, C, H, W) -> (B, M*C, H, W): model i's channels are group i of every conv.
-        x = inputs.transpose(0, 1).reshape(batch, m * self.in_channels, *inputs.shape[3:])
-        bias1 = None if self.batch_norm else self.b1.reshape(-1)
-        x = F.conv2d(x, self.w1.reshape(m * c1, self.in_channels, 3, 3), bias1, padding=1, groups=m)
-        if self.batch_norm:
-            x = F.batch_norm(
-                x, self.running_mean, self.running_var, self.bn_weight.reshape(-1), self.bn_bias.reshape(-1),
-                training=self.training,
-            )
-        x = F.max_pool2d(F.relu(x), 2)
-        x = F.max_pool2d(F.relu(F.conv2d(x, self.w2.reshape(m * c2, c1, 3, 3), self.b2.reshape(-1), groups=m)), 2)
-        x = x.reshape(batch, m, -1).transpose(0, 1)  # (M, B, features)
-        return torch.baddbmm(self.bl[:, None, :], x, self.wl)
-
-
-def _per_model_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    m, batch, k = logits.shape
-    return F.cross_entropy(logits.reshape(-1, k), targets.reshape(-1), reduction="none").view(m, batch).mean(1)
+from utils.models import StackedCNN  # also importable from here, as the chapters do
+from utils.optim import StackedOptimizer
+from utils.training import History, fit_stacked
 
 
 def _check_inputs(inputs: torch.Tensor, labels: torch.Tensor, input_index: torch.Tensor, n_models: int) -> None:
@@ -153,15 +38,17 @@ def train_stacked_cnn(
     batch_seeds: Sequence[int],
     steps: int = 200,
     batch_size: int = 32,
-) -> np.ndarray:
-    """Train every member on its own preprocessed copy of the data; return losses (steps, n_models).
+    layer_multipliers: Sequence[float] | Sequence[Sequence[float]] | None = None,
+) -> History:
+    """Train every member on its own preprocessed copy of the data; return its :class:`History`.
 
     ``inputs`` holds every preprocessed version, shape (versions, samples, C, H, W); model ``i``
     trains on ``inputs[input_index[i]]`` at ``learning_rates[i]``, mini-batches drawn by a
-    generator seeded with ``batch_seeds[i]``. A diverged model is frozen and its later losses are NaN.
+    generator seeded with ``batch_seeds[i]``. ``layer_multipliers`` ((n_params,) or
+    (n_models, n_params), in the order of ``model.parameter_names()``) multiplies each parameter
+    tensor's rate. The loop is :func:`utils.training.fit_stacked`, shared with the stacked MLP:
+    a diverged model is frozen and its later losses are NaN.
     """
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
     m = model.n_models
     index = torch.as_tensor(np.asarray(input_index), dtype=torch.long)
     _check_inputs(inputs, labels, index, m)
@@ -170,42 +57,17 @@ def train_stacked_cnn(
         raise ValueError("need one positive, finite learning rate and one batch seed per model")
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps and batch_size must be positive, got {steps} and {batch_size}")
-    target = inputs.device
-    index, lr = index.to(target), torch.as_tensor(lrs, dtype=torch.float32, device=target)
-    params = [p for p in model.parameters()]
-    state = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
-    generators = [torch.Generator().manual_seed(int(seed)) for seed in batch_seeds]
-    n, size = inputs.shape[1], min(batch_size, inputs.shape[1])
-    losses = np.full((steps, m), np.nan)
-    alive = torch.ones(m, dtype=torch.bool, device=target)
-    first = None
-    model.train()
-    for step in range(steps):
-        batch = torch.stack([torch.randperm(n, generator=g)[:size] for g in generators]).to(target)
-        per_model = _per_model_loss(model(inputs[index[:, None], batch]), labels[batch])
-        current = per_model.detach()
-        first = current.clone() if first is None else first
-        alive &= torch.isfinite(current) & (current <= DIVERGENCE_FACTOR * first)
-        losses[step] = torch.where(alive, current, torch.nan).cpu().numpy()
-        if not alive.any():
-            break
-        grads = torch.autograd.grad(per_model.masked_fill(~alive, 0.0).sum(), params)
-        with torch.no_grad():
-            for p, g, (first_moment, second_moment) in zip(params, grads, state):
-                shape = (m,) + (1,) * (p.ndim - 1)
-                keep = alive.view(shape)
-                g = torch.where(keep, g, torch.zeros_like(g))  # a dead model's NaNs stay out of the update
-                if optimizer == "momentum":  # torch.optim.SGD(momentum=0.9): buf = 0.9 buf + g; p -= lr buf
-                    first_moment.mul_(0.9).add_(g)
-                    update = first_moment
-                else:  # torch.optim.Adam defaults: betas (0.9, 0.999), eps 1e-8, bias-corrected
-                    first_moment.mul_(0.9).add_(g, alpha=0.1)
-                    second_moment.mul_(0.999).addcmul_(g, g, value=0.001)
-                    t = step + 1
-                    update = (first_moment / (1 - 0.9**t)) / ((second_moment / (1 - 0.999**t)).sqrt() + 1e-8)
-                p.sub_(torch.where(keep, lr.view(shape) * update, torch.zeros_like(p)))
+    index = index.to(inputs.device)
+    params = [model.get_parameter(name) for name in model.parameter_names()]
+    opt = StackedOptimizer(params, optimizer, lrs, layer_multipliers)
+
+    def batch(sample_index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        sample_index = sample_index.to(inputs.device)
+        return inputs[index[:, None], sample_index], labels[sample_index]
+
+    history = fit_stacked(model, batch, inputs.shape[1], opt, batch_seeds, steps, batch_size)
     model.eval()
-    return losses
+    return history
 
 
 @torch.no_grad()
@@ -232,6 +94,20 @@ def stacked_accuracy(model: StackedCNN, inputs: torch.Tensor, labels: torch.Tens
     return (logits.argmax(dim=2) == labels.to(logits.device)).float().mean(dim=1).cpu().numpy()
 
 
+def _multiplier_rows(runs: list[dict], default: Sequence[float] | None, parameters: list[str]) -> np.ndarray | None:
+    """One row of learning-rate multipliers per run (None when no run has any)."""
+    if default is None and all("layer_multipliers" not in run for run in runs):
+        return None
+    rows = []
+    for i, run in enumerate(runs):
+        given = run.get("layer_multipliers", default)
+        row = np.ones(len(parameters)) if given is None else np.asarray(given, dtype=np.float64)
+        if row.shape != (len(parameters),):
+            raise ValueError(f"layer_multipliers of run {i} must have one factor per parameter tensor {parameters}, got shape {row.shape}")
+        rows.append(row)
+    return np.stack(rows)
+
+
 def sweep_cnn(
     splits: dict[str, tuple[torch.Tensor, torch.Tensor]],
     runs: list[dict],
@@ -241,12 +117,15 @@ def sweep_cnn(
     steps: int = 200,
     batch_size: int = 32,
     channels: tuple[int, int] = (4, 8),
+    layer_multipliers: Sequence[float] | None = None,
 ) -> tuple[StackedCNN, "pd.DataFrame"]:
     """Train one stacked CNN per run and score it on validation and test data.
 
     ``splits`` maps "train", "val", "test" to (inputs (versions, n, C, H, W), labels (n,)).
     Each run is a dict with ``version`` (index of its preprocessing), ``lr``, ``seed`` and
-    optionally ``init_scale``; other keys (e.g. a preprocessing name) are copied into the records.
+    optionally ``init_scale`` and ``layer_multipliers`` (one factor per parameter tensor, in the
+    order of ``StackedCNN.parameter_names()``, for this run; ``layer_multipliers=`` gives the
+    default of every run); other keys (e.g. a preprocessing name) are copied into the records.
     Returns the trained model (member ``i`` is run ``i``) and one record per run.
     """
     import pandas as pd
@@ -262,16 +141,16 @@ def sweep_cnn(
         batch_norm, [run.get("init_scale", 1.0) for run in runs],
     ).to(inputs.device)
     versions = [run["version"] for run in runs]
-    losses = train_stacked_cnn(
+    history = train_stacked_cnn(
         model, inputs, labels, versions, optimizer, [run["lr"] for run in runs], [run["seed"] for run in runs],
-        steps, batch_size,
+        steps, batch_size, _multiplier_rows(runs, layer_multipliers, model.parameter_names()),
     )
     scores = {name: stacked_accuracy(model, splits[name][0], splits[name][1], versions) for name in ("val", "test")}
     tail = max(1, steps // 10)
     records = [
         {**run, "optimizer": optimizer, "batch_norm": batch_norm, "val_accuracy": float(scores["val"][i]),
-         "test_accuracy": float(scores["test"][i]), "final_loss": float(np.mean(losses[-tail:, i])),
-         "diverged": bool(np.isnan(losses[-1, i]))}
+         "test_accuracy": float(scores["test"][i]), "final_loss": float(np.mean(history.losses[-tail:, i])),
+         "diverged": bool(history.diverged[i])}
         for i, run in enumerate(runs)
     ]
     return model, pd.DataFrame.from_records(records)

@@ -12,9 +12,16 @@ and independently trained networks put them on different scales. So this module 
   a stated amount;
 - :func:`probability_change` and :func:`fraction_moved`: how much one step of one feature moves the
   predicted probability, and for what fraction of (sample, feature) pairs that exceeds a threshold.
+
+For stacked convolutional networks on images (:class:`utils.models.StackedCNN`), the same two
+measures, per model of the stack: :func:`raw_unit_gradients` (log-probability or margin gradients
+in raw pixel levels, by the chain rule through each model's preprocessing) and
+:func:`smallest_flip` (the smallest change of one pixel, in whole levels, that flips the prediction).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -237,3 +244,66 @@ def fraction_moved(changes: object, threshold: float) -> float:
     if not np.isfinite(threshold) or threshold < 0:
         raise ValueError(f"threshold must be a non-negative number, got {threshold}")
     return float((values > threshold).mean())
+
+
+# --- Stacked convolutional networks on images: every model sees raw pixels through its own transform.
+
+STACKED_MEASURES = ("logprob", "margin")  # the names the images chapter uses
+
+
+def _stacked_score(logits: torch.Tensor, measure: str, predicted: torch.Tensor) -> torch.Tensor:
+    if measure == "logprob":
+        return torch.log_softmax(logits, dim=-1).gather(-1, predicted[..., None])[..., 0]
+    top2 = logits.topk(2, dim=-1).values
+    return top2[..., 0] - top2[..., 1]
+
+
+def raw_unit_gradients(model: Callable, raw: torch.Tensor, transforms: list[Callable], measure: str = "logprob") -> torch.Tensor:
+    """d(score)/d(raw pixel) for every model and image: (n_models, N, C, H, W).
+
+    ``transforms[i]`` maps raw pixels to model ``i``'s inputs (differentiable torch code), so
+    the chain rule through it puts every gradient in the same raw units, whatever the preprocessing.
+    """
+    if measure not in STACKED_MEASURES:
+        raise ValueError(f"measure must be one of {STACKED_MEASURES}, got {measure!r}")
+    if raw.ndim != 4 or not torch.isfinite(raw).all():
+        raise ValueError(f"raw must be finite images (N, C, H, W), got shape {tuple(raw.shape)}")
+    x = raw.detach().clone().expand(len(transforms), *raw.shape).clone().requires_grad_(True)
+    inputs = torch.stack([transform(x[i]) for i, transform in enumerate(transforms)])
+    logits = model(inputs)
+    predicted = logits.argmax(dim=-1).detach()
+    (gradient,) = torch.autograd.grad(_stacked_score(logits, measure, predicted).sum(), x)
+    return gradient
+
+
+@torch.no_grad()
+def smallest_flip(
+    model: Callable, raw: torch.Tensor, transforms: list[Callable], pixels: torch.Tensor, levels: int = 256
+) -> np.ndarray:
+    """Smallest |change| in whole levels (0..levels-1) of one candidate pixel that changes the prediction.
+
+    ``pixels`` (n_models, N, k) are flat indices (into C*H*W) of candidate pixels per model and image,
+    e.g. the k largest margin gradients. Every level of every candidate is tried; the result is
+    (n_models, N), ``inf`` where no single candidate pixel can flip the prediction.
+    """
+    m, (n, c, h, w) = len(transforms), raw.shape
+    if pixels.ndim != 3 or pixels.shape[:2] != (m, n):
+        raise ValueError(f"pixels must be (n_models={m}, N={n}, k), got {tuple(pixels.shape)}")
+    k = pixels.shape[2]
+    values = torch.arange(levels, dtype=raw.dtype, device=raw.device)
+    base = torch.stack([transform(raw) for transform in transforms])
+    predicted = model(base).argmax(-1)  # (m, n)
+    best = torch.full((m, n), float("inf"), device=raw.device)
+    flat_raw = raw.reshape(n, -1)
+    for j in range(k):  # k candidate pixels, all levels and images at once
+        candidates = flat_raw.expand(m, levels, n, c * h * w).clone()
+        index = pixels[:, :, j]  # (m, n)
+        candidates.scatter_(3, index[:, None, :, None].expand(m, levels, n, 1), values.view(1, levels, 1, 1).expand(m, levels, n, 1))
+        images = candidates.reshape(m, levels * n, c, h, w)
+        inputs = torch.stack([transforms[i](images[i]) for i in range(m)])
+        flipped = model(inputs).argmax(-1).view(m, levels, n) != predicted[:, None, :]
+        original = flat_raw.gather(1, index.T).T  # (m, n): the pixel's current level
+        distance = (values.view(1, levels, 1) - original[:, None, :]).abs()
+        distance = torch.where(flipped, distance, torch.full_like(distance, float("inf")))
+        best = torch.minimum(best, distance.min(dim=1).values)
+    return best.cpu().numpy()

@@ -1,4 +1,5 @@
-"""A small full-tensor training loop and a vectorized learning-rate x seed sweep (a thin layer over torch).
+"""Training loops: one for an ordinary module (:func:`train`), one for every stacked model
+(:func:`fit_stacked`), and the stacked MLP's learning-rate x seed sweep (a thin layer over torch).
 
 Data live in memory as tensors; mini-batches are index tensors, so there is no
 per-sample Python loop and no DataLoader. A run whose loss becomes non-finite, or
@@ -8,7 +9,7 @@ instead of raising, because divergence is a result the book reports.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from utils.models import StackedMLP  # also importable from here, as the chapters do
+from utils.optim import StackedOptimizer
 from utils.repro import book_seed, device
 
 # "momentum" is SGD with heavy-ball momentum 0.9, the form of SGD practitioners actually use.
@@ -28,8 +31,6 @@ OPTIMIZERS = {
 # A run has diverged when its loss is non-finite or exceeds this multiple of its first loss:
 # cross-entropy grows without bound once weights explode, long before it overflows.
 DIVERGENCE_FACTOR = 1000.0
-# "default" is nn.Linear's initialization; "he" is He et al. (2015)'s, for ReLU networks.
-INITS = ("default", "he")
 
 
 @dataclass
@@ -74,172 +75,72 @@ def _batch_indices(generators: list[torch.Generator], n_samples: int, batch_size
     return torch.stack([torch.randperm(n_samples, generator=g)[:size] for g in generators])
 
 
-class StackedMLP(nn.Module):
-    """``n_models`` independent MLPs (``hidden_layers`` hidden layers of ``n_hidden`` units) evaluated
-    together with batched matmuls.
-
-    Layer ``k`` of all models is one parameter tensor ``weights[k]`` of shape (models, in, out)
-    (and ``biases[k]`` of shape (models, 1, out)), so a forward pass is one ``baddbmm`` per layer
-    and :func:`train_stacked` updates every model at its own learning rate in a few tensor ops.
-    Initialization matches ``nn.Linear``'s default (kaiming_uniform with a = sqrt(5): weights
-    uniform in +-1/sqrt(fan_in), variance 1/(3 fan_in)), drawn model by model from its seed.
-    ``first_layer_init_scale`` (one value, or one per model) then multiplies the first layer's
-    initial weights, e.g. 1/255 gives raw 0-255 inputs the starting function of a network
-    built for inputs divided by 255. ``init="he"`` draws every weight from He et al.'s uniform
-    rule instead (variance 2/fan_in: the default's draw times sqrt(6)) with zero biases, the
-    initialization that keeps a ReLU network's signal size from layer to layer.
-    """
-
-    def __init__(
-        self,
-        seeds: Sequence[int],
-        n_inputs: int,
-        n_hidden: int,
-        n_outputs: int,
-        activation: str = "relu",
-        input_norm: str | None = None,
-        hidden_layers: int = 1,
-        first_layer_init_scale: float | Sequence[float] = 1.0,
-        init: str = "default",
-    ):
-        super().__init__()
-        if init not in INITS:
-            raise ValueError(f"init must be one of {INITS}, got {init!r}")
-        if activation not in ("relu", "tanh"):
-            raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}")
-        if input_norm not in (None, "batch", "layer"):
-            raise ValueError(f"input_norm must be None, 'batch' or 'layer', got {input_norm!r}")
-        if isinstance(hidden_layers, bool) or not isinstance(hidden_layers, int) or hidden_layers < 1:
-            raise ValueError(f"hidden_layers must be a positive int, got {hidden_layers!r}")
-        if len(seeds) == 0:
-            raise ValueError("need at least one seed (one model)")
-        scales = np.broadcast_to(np.asarray(first_layer_init_scale, dtype=np.float64), (len(seeds),))
-        if not np.isfinite(scales).all() or (scales <= 0).any():
-            raise ValueError(f"first_layer_init_scale must be positive and finite, got {first_layer_init_scale}")
-        self.activation_name = activation
-        self.activation = torch.relu if activation == "relu" else torch.tanh
-        self.n_inputs = n_inputs
-        self.n_models = len(seeds)
-        # BatchNorm1d over n_models * n_inputs channels keeps each model's statistics and affine
-        # parameters separate; LayerNorm normalizes each sample, so it needs no per-model state.
-        self.input_norm = {
-            None: None,
-            "batch": nn.BatchNorm1d(len(seeds) * n_inputs),
-            "layer": nn.LayerNorm(n_inputs, elementwise_affine=False),
-        }[input_norm]
-        widths = [n_inputs] + [n_hidden] * hidden_layers + [n_outputs]
-        weights: list[list[torch.Tensor]] = [[] for _ in widths[1:]]
-        biases: list[list[torch.Tensor]] = [[] for _ in widths[1:]]
-        for seed, scale in zip(seeds, scales):
-            torch.manual_seed(int(seed))  # the same seed gives the same initial network at every lr
-            for depth, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
-                layer = nn.Linear(a, b)
-                # He's uniform bound sqrt(6/fan_in) is sqrt(6) times the default bound 1/sqrt(fan_in).
-                gain = np.sqrt(6.0) if init == "he" else 1.0
-                weights[depth].append(layer.weight.detach().T * gain * (float(scale) if depth == 0 else 1.0))
-                biases[depth].append(layer.bias.detach()[None, :] * (0.0 if init == "he" else 1.0))
-        self.weights = nn.ParameterList([nn.Parameter(torch.stack(w).contiguous()) for w in weights])
-        self.biases = nn.ParameterList([nn.Parameter(torch.stack(b).contiguous()) for b in biases])
-
-    def parameter_names(self) -> list[str]:
-        """Names of the parameter tensors in the order of ``layer_multipliers`` (first-layer weight first)."""
-        return [f"layer {k + 1} weight" for k in range(len(self.weights))] + [f"layer {k + 1} bias" for k in range(len(self.biases))]
-
-    def member(self, index: int) -> nn.Sequential:
-        """A copy of model ``index`` as an ordinary ``nn.Sequential`` of ``nn.Linear`` layers, for analysis tools."""
-        if self.input_norm is not None:
-            raise ValueError("members of a model with an input normalization layer cannot be taken apart")
-        if not 0 <= index < self.n_models:
-            raise ValueError(f"index must be in [0, {self.n_models}), got {index}")
-        parts: list[nn.Module] = []
-        for weight, bias in zip(self.weights, self.biases):
-            layer = nn.Linear(weight.shape[1], weight.shape[2]).to(weight.device)
-            with torch.no_grad():
-                layer.weight.copy_(weight[index].T)
-                layer.bias.copy_(bias[index, 0])
-            parts += [layer, nn.ReLU() if self.activation_name == "relu" else nn.Tanh()]
-        return nn.Sequential(*parts[:-1])
-
-    def hidden_activations(self, inputs: torch.Tensor) -> list[torch.Tensor]:
-        """Post-activation outputs of every hidden layer, each (n_models, batch, n_hidden)."""
-        if isinstance(self.input_norm, nn.BatchNorm1d):
-            n_models, batch, width = inputs.shape
-            flat = inputs.permute(1, 0, 2).reshape(batch, n_models * width)
-            inputs = self.input_norm(flat).reshape(batch, n_models, width).permute(1, 0, 2)
-        elif self.input_norm is not None:
-            inputs = self.input_norm(inputs)
-        outputs, current = [], inputs
-        for weight, bias in zip(self.weights[:-1], self.biases[:-1]):
-            current = self.activation(torch.baddbmm(bias, current, weight))
-            outputs.append(current)
-        return outputs
-
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        """``inputs`` (n_models, batch, n_inputs) -> logits (n_models, batch, n_outputs)."""
-        return torch.baddbmm(self.biases[-1], self.hidden_activations(inputs)[-1], self.weights[-1])
-
-
 def _per_model_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     n_models, batch, n_classes = logits.shape
     losses = F.cross_entropy(logits.reshape(-1, n_classes), targets.reshape(-1), reduction="none")
     return losses.view(n_models, batch).mean(dim=1)
 
 
-class _StackedOptimizer:
-    """SGD, SGD with momentum 0.9, or Adam (torch's formulas, coupled L2 weight decay), with one
-    learning rate per model: each parameter's update is multiplied by its model's rate."""
+def fit_stacked(
+    model: nn.Module,
+    batch: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
+    n_samples: int,
+    optimizer: StackedOptimizer,
+    batch_seeds: Sequence[int],
+    steps: int,
+    batch_size: int,
+    schedule: object = None,
+    callback: Callable[[int, nn.Module], None] | None = None,
+) -> History:
+    """The training loop of every stacked model (:class:`StackedMLP`, :class:`utils.models.StackedCNN`).
 
-    def __init__(self, name: str, model: StackedMLP, learning_rates: torch.Tensor, weight_decay: float,
-                 layer_multipliers: object = None):
-        self.name, self.weight_decay, self.step_count = name, weight_decay, 0
-        params = [*model.weights, *model.biases]
-        multipliers = _layer_multipliers(layer_multipliers, model.n_models, len(params))
-        rates = learning_rates.to(model.weights[0].device, model.weights[0].dtype)
-        # An input BatchNorm's affine weight and bias stay at (1, 0), as they always have in this book's
-        # sweeps: the layer standardizes with batch statistics, the in-network twin of a scaler.
-        self.base = [rates.view(-1, 1, 1) * torch.as_tensor(multipliers[:, j], dtype=rates.dtype, device=rates.device).view(-1, 1, 1)
-                     for j in range(len(params))]
-        self.pairs = [(p, rate.clone()) for p, rate in zip(params, self.base)]
-        self.state = [dict() for _ in self.pairs]
-
-    def scale_rates(self, factors: torch.Tensor) -> None:
-        """Set every model's rates to its factor times their starting values (a schedule, e.g. warmup)."""
-        for (_, rate), base in zip(self.pairs, self.base):
-            rate.copy_(base * factors.to(base).view(-1, 1, 1))
-
-    @torch.no_grad()
-    def step(self) -> None:
-        self.step_count += 1
-        beta1, beta2, eps = 0.9, 0.999, 1e-8
-        for (param, rate), state in zip(self.pairs, self.state):
-            grad = param.grad if not self.weight_decay else param.grad.add(param, alpha=self.weight_decay)
-            if self.name == "sgd":
-                param.sub_(rate * grad)
-            elif self.name == "momentum":
-                buffer = state.get("buffer")
-                state["buffer"] = buffer = grad.clone() if buffer is None else buffer.mul_(0.9).add_(grad)
-                param.sub_(rate * buffer)
-            else:
-                if not state:
-                    state["m"], state["v"] = torch.zeros_like(param), torch.zeros_like(param)
-                state["m"].lerp_(grad, 1 - beta1)
-                state["v"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                denominator = (state["v"].sqrt() / (1 - beta2**self.step_count) ** 0.5).add_(eps)
-                param.sub_(rate / (1 - beta1**self.step_count) * state["m"] / denominator)
-
-
-def _layer_multipliers(values: object, n_models: int, n_params: int) -> np.ndarray:
-    """Per-model, per-parameter-tensor rate multipliers as an (n_models, n_params) array (None: all ones)."""
-    if values is None:
-        return np.ones((n_models, n_params))
-    array = np.asarray(values, dtype=np.float64)
-    if array.ndim == 1:
-        array = np.array(np.broadcast_to(array, (n_models, len(array))))
-    if array.shape != (n_models, n_params):
-        raise ValueError(f"layer_multipliers must have shape ({n_params},) or ({n_models}, {n_params}), got {array.shape}")
-    if not np.isfinite(array).all() or (array < 0).any():
-        raise ValueError("layer_multipliers must be finite and non-negative (0 freezes a tensor)")
-    return array
+    Each step draws one mini-batch of sample indices per model, from a generator seeded with
+    ``batch_seeds[i]`` (models with the same seed see the same batches); ``batch(index)`` turns
+    the (n_models, batch) indices into the models' inputs and targets. Every model's loss is its
+    own mean cross-entropy. A model whose loss becomes non-finite or exceeds ``DIVERGENCE_FACTOR``
+    times its first loss is diverged: its later losses are NaN and ``optimizer.step`` freezes it,
+    so its NaNs stay in its own slices of the parameters.
+    ``schedule`` ((steps,) or (steps, n_models) positive factors) multiplies the learning rates at
+    each step, e.g. a warmup; ``callback(step, model)`` runs before each step's update and once
+    after the last (``step = steps``), e.g. to measure the model along training.
+    """
+    if len(batch_seeds) != optimizer.n_models:
+        raise ValueError(f"need one batch seed per model ({optimizer.n_models}), got {len(batch_seeds)}")
+    if schedule is not None:
+        schedule = np.asarray(schedule, dtype=np.float64)
+        if schedule.ndim == 1:
+            schedule = np.repeat(schedule[:, None], optimizer.n_models, axis=1)
+        if schedule.shape != (steps, optimizer.n_models) or not np.isfinite(schedule).all() or (schedule <= 0).any():
+            raise ValueError(f"schedule must hold positive finite factors of shape ({steps},) or ({steps}, {optimizer.n_models}), "
+                             f"got {schedule.shape}")
+    # Runs with the same seed see the same mini-batches, so draw each seed's batches once.
+    distinct_seeds = sorted({int(seed) for seed in batch_seeds})
+    generators = [torch.Generator().manual_seed(seed) for seed in distinct_seeds]
+    seed_of_model = torch.as_tensor([distinct_seeds.index(int(seed)) for seed in batch_seeds])
+    losses = np.full((steps, len(batch_seeds)), np.nan)
+    alive = torch.ones(len(batch_seeds), dtype=torch.bool)
+    limit = None
+    model.train()
+    for step in range(steps):
+        inputs, targets = batch(_batch_indices(generators, n_samples, batch_size)[seed_of_model])
+        per_model = _per_model_loss(model(inputs), targets)
+        current = per_model.detach().cpu()
+        limit = DIVERGENCE_FACTOR * current if limit is None else limit
+        alive &= torch.isfinite(current) & (current <= limit)
+        losses[step, alive.numpy()] = current.numpy()[alive.numpy()]
+        if not alive.any():
+            break
+        if callback is not None:
+            callback(step, model)
+        model.zero_grad(set_to_none=True)
+        # A diverged model's loss is left out of the sum, so it sends no gradient to the others' slices.
+        per_model.masked_fill(~alive.to(per_model.device), 0.0).sum().backward()
+        if schedule is not None:
+            optimizer.scale_rates(schedule[step])
+        optimizer.step(alive)
+    if callback is not None and alive.any():
+        callback(steps, model)
+    return History(losses=losses, diverged=~alive.numpy())
 
 
 def train_stacked(
@@ -253,65 +154,30 @@ def train_stacked(
     batch_size: int,
     weight_decay: float = 0.0,
     feature_sets: Sequence[int] | None = None,
-    layer_multipliers: object = None,
+    layer_multipliers: Sequence[float] | Sequence[Sequence[float]] | None = None,
     schedule: object = None,
-    callback: object = None,
+    callback: Callable[[int, nn.Module], None] | None = None,
 ) -> History:
     """Train every model of ``model`` at its own learning rate; mini-batch order follows ``batch_seeds``.
 
     ``features`` is (n, d), shared by all models, or (sets, n, d) with ``feature_sets`` naming the
     set each model trains on (several preprocessings of the same samples, trained together).
-    ``layer_multipliers`` ((n_params,) or (n_models, n_params), in ``model.parameter_names()``
-    order) gives each parameter tensor its own rate: ``learning_rates[i] * layer_multipliers[i, j]``.
-    ``schedule`` ((steps,) or (steps, n_models) positive factors) multiplies the rates at each step, e.g. a warmup;
-    ``callback(step, model)`` runs before each step's update (and once after the last, with ``step = steps``).
+    ``layer_multipliers`` ((n_params,) or (n_models, n_params), in the order of
+    ``model.parameter_names()``) multiplies each parameter tensor's learning rate.
+    ``schedule`` and ``callback`` are :func:`fit_stacked`'s. The loop is :func:`fit_stacked`, shared with the stacked CNN.
     """
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
     _check_schedule(learning_rates, steps, batch_size)
     if not len(learning_rates) == len(batch_seeds) == model.n_models:
         raise ValueError("need one learning rate and one batch seed per model")
-    if not np.isfinite(weight_decay) or weight_decay < 0:
-        raise ValueError(f"weight_decay must be non-negative and finite, got {weight_decay}")
-    if schedule is not None:
-        schedule = np.asarray(schedule, dtype=np.float64)
-        if schedule.ndim == 1:
-            schedule = np.repeat(schedule[:, None], model.n_models, axis=1)
-        if schedule.shape != (steps, model.n_models) or not np.isfinite(schedule).all() or (schedule <= 0).any():
-            raise ValueError(f"schedule must hold positive finite factors of shape ({steps},) or ({steps}, {model.n_models}), got {schedule.shape}")
-        schedule = torch.as_tensor(schedule)
-    opt = _StackedOptimizer(optimizer, model, torch.as_tensor(list(learning_rates), dtype=torch.float64), weight_decay,
-                            layer_multipliers)
-    # Runs with the same seed see the same mini-batches, so draw each seed's batches once.
-    distinct_seeds = sorted({int(seed) for seed in batch_seeds})
-    generators = [torch.Generator().manual_seed(seed) for seed in distinct_seeds]
-    seed_of_model = torch.as_tensor([distinct_seeds.index(int(seed)) for seed in batch_seeds], device=features.device)
+    params = [model.get_parameter(name) for name in model.parameter_names()]
+    opt = StackedOptimizer(params, optimizer, list(learning_rates), layer_multipliers, weight_decay)
     sets = _feature_set_index(features, feature_sets, model.n_models)
-    model.train()
-    losses = np.full((steps, len(learning_rates)), np.nan)
-    alive = torch.ones(len(learning_rates), dtype=torch.bool)
-    limit = None
-    for step in range(steps):
-        index = _batch_indices(generators, len(labels), batch_size).to(features.device)[seed_of_model]
-        batch = features[index] if sets is None else features[sets[:, None], index]
-        per_model = _per_model_loss(model(batch), labels[index])
-        current = per_model.detach().cpu()
-        limit = DIVERGENCE_FACTOR * current if limit is None else limit
-        alive &= torch.isfinite(current) & (current <= limit)
-        losses[step, alive.numpy()] = current.numpy()[alive.numpy()]
-        if not alive.any():
-            break
-        if callback is not None:
-            callback(step, model)
-        model.zero_grad(set_to_none=True)
-        # Dead models contribute nothing: their NaNs stay inside their own slices of the parameters.
-        per_model.masked_fill(~alive.to(per_model.device), 0.0).sum().backward()
-        if schedule is not None:
-            opt.scale_rates(schedule[step])
-        opt.step()
-    if callback is not None and alive.any():
-        callback(steps, model)
-    return History(losses=losses, diverged=~alive.numpy())
+
+    def batch(index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        index = index.to(features.device)
+        return (features[index] if sets is None else features[sets[:, None], index]), labels[index]
+
+    return fit_stacked(model, batch, len(labels), opt, batch_seeds, steps, batch_size, schedule, callback)
 
 
 def _feature_set_index(features: torch.Tensor, feature_sets: Sequence[int] | None, n_models: int) -> torch.Tensor | None:
@@ -427,6 +293,19 @@ def _fusable(a: list, b: list) -> bool:
     return len(a) == len(b) and all(xa.shape == xb.shape and torch.equal(ya, yb) for (xa, ya), (xb, yb) in zip(a, b))
 
 
+def _multiplier_rows(multipliers: Mapping[str, Sequence[float] | None], names: list[str], parameters: list[str]) -> np.ndarray | None:
+    """One row of learning-rate multipliers per run (None when no preprocessing has any)."""
+    if all(value is None for value in multipliers.values()):
+        return None
+    rows = []
+    for name in names:
+        row = np.ones(len(parameters)) if multipliers[name] is None else np.asarray(multipliers[name], dtype=np.float64)
+        if row.shape != (len(parameters),):
+            raise ValueError(f"layer_multipliers of {name!r} must have one factor per parameter tensor {parameters}, got shape {row.shape}")
+        rows.append(row)
+    return np.stack(rows)
+
+
 def sweep(
     datasets: Mapping[str, tuple],
     optimizers: Sequence[str],
@@ -441,7 +320,7 @@ def sweep(
     hidden_layers: int = 1,
     first_layer_init_scale: float | Mapping[str, float] = 1.0,
     weight_decay: float = 0.0,
-    layer_multipliers: Mapping[str, Sequence[float]] | None = None,
+    layer_multipliers: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
     init: str = "default",
 ) -> SweepResult:
     """Train MLPs for every preprocessing x optimizer x learning rate x seed.
@@ -456,8 +335,9 @@ def sweep(
     ``input_norm`` puts a ``BatchNorm1d`` (``"batch"``) or ``LayerNorm`` (``"layer"``)
     in front of every network; ``hidden_layers`` sets the depth; ``first_layer_init_scale``
     (one value, or one per preprocessing) multiplies the first layer's initial weights;
-    ``layer_multipliers`` maps a preprocessing to its per-parameter-tensor rate multipliers
-    (see :func:`train_stacked`; absent names train every tensor at the model's rate);
+    ``layer_multipliers`` (one factor per parameter tensor, in the order of
+    ``StackedMLP.parameter_names()``; one list, or one per preprocessing) multiplies each tensor's
+    learning rate, e.g. ``[1 / 255**2, 1, 1, 1]`` trains the first layer at ``lr / 255**2``;
     ``init`` is ``"default"`` or ``"he"`` (see :class:`StackedMLP`).
     Preprocessings of the same samples train together, one stack per optimizer, which is
     what makes a sweep of hundreds of networks fast.
@@ -474,11 +354,10 @@ def sweep(
              for name in datasets}
     scales = {name: float(first_layer_init_scale[name] if isinstance(first_layer_init_scale, Mapping) else first_layer_init_scale)
               for name in datasets}
+    multipliers = {name: (layer_multipliers.get(name) if isinstance(layer_multipliers, Mapping) else layer_multipliers)
+                   for name in datasets}
     for grid in grids.values():
         _check_schedule(grid, steps, batch_size)
-    multipliers = dict(layer_multipliers or {})
-    if set(multipliers) - set(datasets):
-        raise ValueError(f"layer_multipliers names unknown preprocessings: {sorted(set(multipliers) - set(datasets))}")
     prepared = {name: _prepare_splits(name, arrays) for name, arrays in datasets.items()}
     groups: list[list[str]] = []
     for name in prepared:
@@ -496,13 +375,10 @@ def sweep(
                 [seed for *_, seed in runs], stacked[0][0].shape[2], n_hidden, n_classes, activation, input_norm,
                 hidden_layers=hidden_layers, first_layer_init_scale=[scales[name] for name, _, _ in runs], init=init,
             ).to(device())
-            n_params = len(model.parameter_names())
-            per_run = [multipliers.get(name, np.ones(n_params)) for name, _, _ in runs]
-            if any(np.shape(m) != (n_params,) for m in per_run):
-                raise ValueError(f"each entry of layer_multipliers needs {n_params} values, one per {model.parameter_names()}")
             history = train_stacked(
                 model, *stacked[0], optimizer, [lr for _, lr, _ in runs], [seed for *_, seed in runs], steps,
-                batch_size, weight_decay, feature_sets=feature_sets, layer_multipliers=np.array(per_run, dtype=np.float64),
+                batch_size, weight_decay, feature_sets=feature_sets,
+                layer_multipliers=_multiplier_rows(multipliers, [name for name, _, _ in runs], model.parameter_names()),
             )
             model.eval()  # BatchNorm: use the running statistics, as a deployed model would
             accuracy = stacked_accuracy(model, *stacked[-1], feature_sets=feature_sets)

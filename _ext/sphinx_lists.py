@@ -24,7 +24,7 @@ from docutils import nodes
 from docutils.parsers.rst import Directive, directives
 from docutils.statemachine import StringList
 
-from utils import book_lists
+from _ext import book_lists
 
 
 class BookListDirective(Directive):

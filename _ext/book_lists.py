@@ -5,7 +5,7 @@
     ```{book-list} harms
     ```
 
-(the directive lives in :mod:`utils.sphinx_lists`), and a notebook that wants a table of its own
+(the directive lives in :mod:`_ext.sphinx_lists`), and a notebook that wants a table of its own
 calls :func:`as_frame`. Both go through :func:`load`, which validates the file, so a typo in it
 fails the build with a message that names the item.
 
