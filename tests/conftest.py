@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # _ext (the Sphinx package) is not installed: the build finds it the same way
+    sys.path.append(str(ROOT))
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 
 

@@ -3,8 +3,7 @@
 Cross-validation and repeated experiments train one network per (data set, fold, setting).
 ``utils.training`` stacks networks that share their samples; here every network has its own
 inputs and labels, its own learning rate and its own weight decay, and the parameters of all of
-them live in a few stacked tensors, so one step of :class:`utils.optim.StackedOptimizer` (Adam)
-updates every network at once. Full batch:
+them live in a few stacked tensors, so one Adam step updates every network at once. Full batch:
 the data sets this is for have tens to a few thousand samples.
 """
 
@@ -17,14 +16,15 @@ import torch
 from torch.nn import functional as F
 
 from utils.models import StackedMLP
-from utils.optim import StackedOptimizer
+
+ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults
 
 
-def _per_model(values: object, n_models: int, name: str, positive: bool) -> np.ndarray:
+def _per_model(values: object, n_models: int, name: str, positive: bool) -> torch.Tensor:
     vector = np.broadcast_to(np.asarray(values, dtype=np.float64), (n_models,)) if np.ndim(values) == 0 else np.asarray(values, dtype=np.float64)
     if vector.shape != (n_models,) or not np.isfinite(vector).all() or (vector < 0).any() or (positive and (vector == 0).any()):
         raise ValueError(f"{name} must be one {'positive' if positive else 'non-negative'} finite value, or one per model ({n_models})")
-    return vector
+    return torch.tensor(vector, dtype=torch.float32)  # a copy: broadcast views are read-only
 
 
 def fit_small_networks(
@@ -65,15 +65,24 @@ def fit_small_networks(
     lr = _per_model(learning_rates, n_models, "learning_rates", positive=True)
     wd = _per_model(weight_decay, n_models, "weight_decay", positive=False)
     net = StackedMLP(list(seeds), x.shape[2], n_hidden, int(y.max()) + 1)  # nn.Linear's default start, per seed
-    params = [net.get_parameter(name) for name in net.parameter_names()]
-    optimizer = StackedOptimizer(params, "adam", lr, weight_decay=wd, decoupled_weight_decay=decoupled)
-    y = y.long()
-    for _ in range(steps):
+    params = [net.weights[0], net.biases[0], net.weights[1], net.biases[1]]  # (models, in, out) and (models, 1, out)
+    moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
+    (beta1, beta2), y = ADAM_BETAS, y.long()
+    shape = (-1, 1, 1)  # one learning rate and one weight decay per model, broadcast over its tensors
+    for step in range(1, steps + 1):
         logits = net(x)
         loss = F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none").view(n_models, -1).mean(1)
-        optimizer.zero_grad()
-        loss.sum().backward()  # the sum keeps each model's gradient its own
-        optimizer.step()
+        gradients = torch.autograd.grad(loss.sum(), params)  # the sum keeps each model's gradient its own
+        with torch.no_grad():
+            for p, g, (m, v) in zip(params, gradients, moments):
+                if not decoupled:
+                    g = g + wd.view(shape) * p
+                m.mul_(beta1).add_(g, alpha=1 - beta1)
+                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                update = (m / (1 - beta1**step)) / ((v / (1 - beta2**step)).sqrt() + ADAM_EPS)
+                if decoupled:
+                    p.mul_(1 - lr.view(shape) * wd.view(shape))
+                p.sub_(lr.view(shape) * update)
     return net.eval()
 
 

@@ -89,6 +89,7 @@ def fit_stacked(
     batch_seeds: Sequence[int],
     steps: int,
     batch_size: int,
+    freeze_diverged: bool = True,
     schedule: object = None,
     callback: Callable[[int, nn.Module], None] | None = None,
 ) -> History:
@@ -98,8 +99,10 @@ def fit_stacked(
     ``batch_seeds[i]`` (models with the same seed see the same batches); ``batch(index)`` turns
     the (n_models, batch) indices into the models' inputs and targets. Every model's loss is its
     own mean cross-entropy. A model whose loss becomes non-finite or exceeds ``DIVERGENCE_FACTOR``
-    times its first loss is diverged: its later losses are NaN and ``optimizer.step`` freezes it,
-    so its NaNs stay in its own slices of the parameters.
+    times its first loss is diverged: its later losses are NaN and its loss leaves the sum, so it
+    sends no gradient to the others. ``freeze_diverged=True`` also stops its updates (its weights
+    stay as they were when it diverged); ``False`` lets its optimizer state keep moving it, as the
+    stacked MLP's sweeps always have (its final weights, and so its scored accuracy, depend on it).
     ``schedule`` ((steps,) or (steps, n_models) positive factors) multiplies the learning rates at
     each step, e.g. a warmup; ``callback(step, model)`` runs before each step's update and once
     after the last (``step = steps``), e.g. to measure the model along training.
@@ -137,7 +140,7 @@ def fit_stacked(
         per_model.masked_fill(~alive.to(per_model.device), 0.0).sum().backward()
         if schedule is not None:
             optimizer.scale_rates(schedule[step])
-        optimizer.step(alive)
+        optimizer.step(alive if freeze_diverged else None)
     if callback is not None and alive.any():
         callback(steps, model)
     return History(losses=losses, diverged=~alive.numpy())
@@ -164,7 +167,8 @@ def train_stacked(
     set each model trains on (several preprocessings of the same samples, trained together).
     ``layer_multipliers`` ((n_params,) or (n_models, n_params), in the order of
     ``model.parameter_names()``) multiplies each parameter tensor's learning rate.
-    ``schedule`` and ``callback`` are :func:`fit_stacked`'s. The loop is :func:`fit_stacked`, shared with the stacked CNN.
+    ``schedule`` and ``callback`` are :func:`fit_stacked`'s. The loop is :func:`fit_stacked`, shared with the
+    stacked CNN (which freezes diverged models).
     """
     _check_schedule(learning_rates, steps, batch_size)
     if not len(learning_rates) == len(batch_seeds) == model.n_models:
@@ -177,7 +181,9 @@ def train_stacked(
         index = index.to(features.device)
         return (features[index] if sets is None else features[sets[:, None], index]), labels[index]
 
-    return fit_stacked(model, batch, len(labels), opt, batch_seeds, steps, batch_size, schedule, callback)
+    # The book's MLP sweeps were published with diverged models still stepped; kept for identical results.
+    return fit_stacked(model, batch, len(labels), opt, batch_seeds, steps, batch_size, freeze_diverged=False,
+                       schedule=schedule, callback=callback)
 
 
 def _feature_set_index(features: torch.Tensor, feature_sets: Sequence[int] | None, n_models: int) -> torch.Tensor | None:
