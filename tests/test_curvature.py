@@ -108,3 +108,51 @@ def test_top_eigenvalue_rejects_bad_shapes():
         top_hessian_eigenvalues(model, torch.zeros(2, 5, 3), torch.zeros(5, dtype=torch.long))
     with pytest.raises(ValueError, match="NaN"):
         top_hessian_eigenvalues(model, torch.full((1, 5, 3), float("nan")), torch.zeros(5, dtype=torch.long))
+
+
+def _curvature_problem():
+    torch.manual_seed(0)
+    inputs = torch.randn(64, 3)
+    labels = (inputs[:, 0] > 0).long()
+    return inputs, labels
+
+
+def test_curvature_along_training_matches_a_fresh_measurement():
+    """Warm-started power iteration along training agrees with a cold one on the trained network."""
+    from utils.curvature import curvature_along_training
+
+    inputs, labels = _curvature_problem()
+    model = StackedMLP([0, 1], n_inputs=3, n_hidden=4, n_outputs=2, activation="tanh")
+    probe = (inputs.expand(2, -1, -1), labels)
+    history, measured, values = curvature_along_training(model, inputs, labels, "sgd", [0.1, 0.3], [0, 1], 20, probe,
+                                                         every=[0, 5, 20], iterations=50, batch_size=16)
+    assert measured.tolist() == [0, 5, 20] and values.shape == (3, 2) and history.losses.shape == (20, 2)
+    assert np.allclose(values[-1], top_hessian_eigenvalues(model, *probe, iterations=300), rtol=1e-3)
+
+
+def test_curvature_along_training_marks_diverged_models():
+    from utils.curvature import curvature_along_training
+
+    inputs, labels = _curvature_problem()
+    model = StackedMLP([0, 1], n_inputs=3, n_hidden=4, n_outputs=2)
+    _, measured, values = curvature_along_training(model, inputs * 100, labels, "sgd", [0.01, 1e4], [0, 1], 10,
+                                                   (inputs.expand(2, -1, -1) * 100, labels), every=5, batch_size=16)
+    assert measured.tolist() == [0, 5, 10]
+    assert np.isfinite(values[:, 0]).all() and np.isnan(values[-1, 1])
+
+
+def test_curvature_along_training_rejects_bad_settings():
+    from utils.curvature import curvature_along_training
+
+    inputs, labels = _curvature_problem()
+    model = StackedMLP([0], n_inputs=3, n_hidden=4, n_outputs=2)
+    probe = (inputs[None], labels)
+    for every in (0, 30, [], [-1], [5, 40], True):
+        with pytest.raises(ValueError, match="every"):
+            curvature_along_training(model, inputs, labels, "sgd", [0.1], [0], 20, probe, every=every)
+    with pytest.raises(ValueError, match="inputs must have shape"):
+        curvature_along_training(model, inputs, labels, "sgd", [0.1], [0], 20, (inputs[None, :, :2], labels))
+    with pytest.raises(TypeError, match="integer class"):
+        curvature_along_training(model, inputs, labels, "sgd", [0.1], [0], 20, (inputs[None], labels.float()))
+    with pytest.raises(ValueError, match="iterations"):
+        curvature_along_training(model, inputs, labels, "sgd", [0.1], [0], 20, probe, iterations=0)

@@ -149,3 +149,21 @@ def test_bad_params_and_masks_raise():
         optimizer.step(alive=torch.ones(3, dtype=torch.bool))
     with pytest.raises(ValueError, match="alive"):
         optimizer.step(alive=torch.ones(2))
+
+
+def test_scale_rates_follows_the_factors_and_rejects_bad_ones():
+    w = torch.zeros(2, 3, requires_grad=True)
+    optimizer = StackedOptimizer([w], "sgd", [0.1, 0.2], [2.0])
+    optimizer.scale_rates([0.5, 0.25])
+    w.grad = torch.ones(2, 3)
+    optimizer.step()
+    assert torch.allclose(w[:, 0], torch.tensor([-0.1, -0.1]))
+    optimizer.scale_rates([1.0, 1.0])  # factors apply to the rates at construction, not to the last ones
+    optimizer.step()
+    assert torch.allclose(w[:, 0], torch.tensor([-0.3, -0.5]))
+    for bad in ([1.0], [1.0, 0.0], [1.0, np.nan]):
+        with pytest.raises(ValueError, match="factors"):
+            optimizer.scale_rates(bad)
+    decoupled = StackedOptimizer([w], "adam", [0.1, 0.2], weight_decay=0.1, decoupled_weight_decay=True)
+    with pytest.raises(ValueError, match="decoupled"):
+        decoupled.scale_rates([1.0, 1.0])

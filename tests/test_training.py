@@ -189,3 +189,39 @@ def test_layer_multipliers_scale_each_tensor_and_are_validated():
     assert np.array_equal(ones.curves[("x", "adam")], plain.curves[("x", "adam")])
     with pytest.raises(ValueError, match="one factor per parameter tensor"):
         training.sweep({"x": (X, y, X, y)}, ["adam"], [0.05], seeds=[0], steps=2, layer_multipliers=[1.0, 1.0])
+
+
+
+def test_schedule_scales_the_rate_and_callback_sees_every_step():
+    features, labels = _blobs()
+    x, y = torch.tensor(features, dtype=torch.float32), torch.tensor(labels)
+    # Rate 0.1 with a schedule of 0.5 is rate 0.05.
+    halved, plain = training.StackedMLP([1], 2, 6, 2), training.StackedMLP([1], 2, 6, 2)
+    seen = []
+    a = training.train_stacked(halved, x, y, "momentum", [0.1], [3], steps=10, batch_size=16, schedule=np.full(10, 0.5),
+                               callback=lambda step, model: seen.append(step))
+    b = training.train_stacked(plain, x, y, "momentum", [0.05], [3], steps=10, batch_size=16)
+    assert np.allclose(a.losses, b.losses, rtol=1e-5)
+    assert seen == list(range(11))
+
+
+def test_schedule_rejects_bad_input():
+    features, labels = _blobs()
+    x, y = torch.tensor(features, dtype=torch.float32), torch.tensor(labels)
+    model = training.StackedMLP([1], 2, 6, 2)
+    for bad in (np.ones(3), np.zeros(2), np.full(2, np.inf), np.ones((2, 3))):
+        with pytest.raises(ValueError, match="schedule"):
+            training.train_stacked(model, x, y, "sgd", [0.1], [3], steps=2, batch_size=16, schedule=bad)
+    with pytest.raises(ValueError, match="init"):
+        training.StackedMLP([1], 2, 6, 2, init="xavier")
+
+
+def test_he_init_keeps_signal_size_where_the_default_shrinks_it():
+    x = 10 * torch.randn(1, 4000, 64)  # large enough that the default biases do not matter
+    for init, expected in [("default", 1 / 6), ("he", 1.0)]:
+        model = training.StackedMLP([0], 64, 64, 2, hidden_layers=3, init=init)
+        with torch.no_grad():
+            hidden = model.hidden_activations(x)
+        ratio = (hidden[2].pow(2).mean() / hidden[1].pow(2).mean()).item()  # second moment, layer 3 over layer 2
+        assert ratio == pytest.approx(expected, rel=0.35)
+    assert torch.count_nonzero(training.StackedMLP([0], 64, 64, 2, init="he").biases[0]) == 0

@@ -4,7 +4,7 @@ and the top Hessian eigenvalue of a network's training loss.
 On a quadratic loss ``(w - w*)^T H (w - w*) / 2`` every eigen-direction of ``H`` evolves on its own,
 so the eigenvalues of ``H`` (and the step size and momentum) decide everything: which steps are
 stable, how fast the error shrinks, how many iterations a tolerance costs. For a network the
-Hessian is not constant, but its top eigenvalue at the start still bounds the stable learning rates.
+Hessian is not constant: its top eigenvalue moves as the network trains (:func:`curvature_along_training`).
 """
 
 from __future__ import annotations
@@ -220,6 +220,53 @@ def predicted_iterations(rate: object, tol: float = 1e-6) -> np.ndarray:
         return np.where(rate < 1, np.log(1 / tol) / np.log(1 / np.maximum(rate, 1e-300)), np.inf)
 
 
+def _check_probe(model: "torch.nn.Module", inputs: "torch.Tensor", labels: "torch.Tensor", iterations: int) -> None:
+    import torch
+
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
+        raise ValueError(f"iterations must be a positive int, got {iterations!r}")
+    n_models = model.n_models
+    if inputs.ndim != 3 or inputs.shape[0] != n_models or inputs.shape[2] != model.n_inputs:
+        raise ValueError(f"inputs must have shape ({n_models}, samples, {model.n_inputs}), got {tuple(inputs.shape)}")
+    if labels.ndim != 1 or len(labels) != inputs.shape[1]:
+        raise ValueError(f"labels must be 1-D with {inputs.shape[1]} entries, got shape {tuple(labels.shape)}")
+    if labels.dtype.is_floating_point or labels.dtype == torch.bool:
+        raise TypeError(f"labels must be integer class indices, got {labels.dtype}")
+    if not torch.isfinite(inputs).all():
+        raise ValueError("inputs contain NaN or inf")
+
+
+def _power_iteration(model, inputs, labels, iterations: int, vectors: list | None, seed: int) -> tuple[np.ndarray, list]:
+    """Power iteration on every stacked model's Hessian block at once; returns eigenvalues and the last vectors."""
+    import torch
+    from torch.nn import functional as F
+
+    n_models = model.n_models
+    # Every parameter tensor is (models, ...): slice m of each is model m's block of the Hessian.
+    params = [*model.weights, *model.biases]
+    logits = model(inputs)
+    per_model = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.repeat(n_models), reduction="none")
+    loss = per_model.view(n_models, -1).mean(dim=1).sum()
+    gradients = torch.autograd.grad(loss, params, create_graph=True)
+
+    def per_model_dot(a: list, b: list) -> torch.Tensor:
+        return sum((x * y).flatten(1).sum(dim=1) for x, y in zip(a, b))
+
+    def normalized(vs: list) -> list:
+        norms = per_model_dot(vs, vs).sqrt()
+        return [v / norms.view(-1, *[1] * (v.ndim - 1)) for v in vs]
+
+    if vectors is None:
+        generator = torch.Generator().manual_seed(int(seed))
+        vectors = [torch.randn(p.shape, generator=generator).to(p) for p in params]
+    vectors = normalized(vectors)
+    for _ in range(iterations):
+        products = [h.detach() for h in torch.autograd.grad(gradients, params, grad_outputs=vectors, retain_graph=True)]
+        eigenvalues = per_model_dot(vectors, products).detach().cpu()
+        vectors = normalized(products)
+    return eigenvalues.numpy().astype(np.float64), vectors
+
+
 def top_hessian_eigenvalues(
     model: "torch.nn.Module",
     inputs: "torch.Tensor",
@@ -236,36 +283,67 @@ def top_hessian_eigenvalues(
     cross-entropies, so its Hessian is block-diagonal and one product serves every model.
     Returns the Rayleigh quotient of each block after ``iterations`` products.
     """
+    _check_probe(model, inputs, labels, iterations)
+    return _power_iteration(model, inputs, labels, iterations, None, seed)[0]
+
+
+def curvature_along_training(
+    model: "torch.nn.Module",
+    features: "torch.Tensor",
+    labels: "torch.Tensor",
+    optimizer: str,
+    learning_rates: Sequence[float],
+    batch_seeds: Sequence[int],
+    steps: int,
+    probe: tuple,
+    *,
+    every: int | Sequence[int] = 10,
+    iterations: int = 8,
+    batch_size: int = 128,
+    feature_sets: Sequence[int] | None = None,
+    layer_multipliers: object = None,
+    schedule: object = None,
+) -> tuple["object", np.ndarray, np.ndarray]:
+    """Train a stack (as :func:`utils.training.train_stacked`) and measure every model's top Hessian
+    eigenvalue on ``probe = (inputs (models, n, d), labels (n,))`` every ``every`` steps, or at the
+    steps listed in ``every`` (``steps`` itself means after the last update).
+
+    Each measurement starts the power iteration from the previous one's vectors, because the top
+    eigenvector moves little between checkpoints; the first gets ``4 * iterations`` products.
+    Returns the training history, the steps measured (0, every, ..., steps) and the eigenvalues
+    (checkpoints, models); NaN for a model whose loss has diverged.
+    """
     import torch
-    from torch.nn import functional as F
 
-    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
-        raise ValueError(f"iterations must be a positive int, got {iterations!r}")
-    n_models = model.n_models
-    if inputs.ndim != 3 or inputs.shape[0] != n_models or inputs.shape[2] != model.n_inputs:
-        raise ValueError(f"inputs must have shape ({n_models}, samples, {model.n_inputs}), got {tuple(inputs.shape)}")
-    if labels.ndim != 1 or len(labels) != inputs.shape[1]:
-        raise ValueError(f"labels must be 1-D with {inputs.shape[1]} entries, got shape {tuple(labels.shape)}")
-    if not torch.isfinite(inputs).all():
-        raise ValueError("inputs contain NaN or inf")
-    # Every parameter tensor is (models, ...): slice m of each is model m's block of the Hessian.
-    params = [*model.weights, *model.biases]
-    logits = model(inputs)
-    per_model = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.repeat(n_models), reduction="none")
-    loss = per_model.view(n_models, -1).mean(dim=1).sum()
-    gradients = torch.autograd.grad(loss, params, create_graph=True)
-    generator = torch.Generator().manual_seed(int(seed))
+    from utils.training import train_stacked
 
-    def per_model_dot(a: list, b: list) -> torch.Tensor:
-        return sum((x * y).flatten(1).sum(dim=1) for x, y in zip(a, b))
+    probe_inputs, probe_labels = probe
+    _check_probe(model, probe_inputs, probe_labels, iterations)
+    if isinstance(every, (int, np.integer)) and not isinstance(every, bool):
+        if not 1 <= every <= steps:
+            raise ValueError(f"every must be in [1, steps={steps}], got {every!r}")
+        wanted = set(range(0, steps + 1, int(every)))
+    else:
+        wanted = {int(step) for step in every} if isinstance(every, Sequence) and len(every) else set()
+        if not wanted or any(isinstance(step, bool) or step != int(step) for step in every) or min(wanted) < 0 or max(wanted) > steps:
+            raise ValueError(f"every must be a positive int or a non-empty list of steps in [0, {steps}], got {every!r}")
+    measured_steps, eigenvalues, state = [], [], {"vectors": None}
 
-    def normalized(vs: list) -> list:
-        norms = per_model_dot(vs, vs).sqrt()
-        return [v / norms.view(-1, *[1] * (v.ndim - 1)) for v in vs]
+    def measure(step: int, current: "torch.nn.Module") -> None:
+        if step not in wanted:
+            return
+        with torch.enable_grad():
+            values, vectors = _power_iteration(current, probe_inputs, probe_labels,
+                                               iterations * (4 if state["vectors"] is None else 1), state["vectors"], 0)
+        # A diverged model's NaN vector would stay NaN: restart it from a fresh random direction.
+        state["vectors"] = [torch.nan_to_num(v, nan=1.0, posinf=1.0, neginf=1.0) for v in vectors]
+        measured_steps.append(step)
+        eigenvalues.append(values)
 
-    vectors = normalized([torch.randn(p.shape, generator=generator).to(p) for p in params])
-    for _ in range(iterations):
-        products = [h.detach() for h in torch.autograd.grad(gradients, params, grad_outputs=vectors, retain_graph=True)]
-        eigenvalues = per_model_dot(vectors, products).detach().cpu()
-        vectors = normalized(products)
-    return eigenvalues.numpy().astype(np.float64)
+    history = train_stacked(model, features, labels, optimizer, learning_rates, batch_seeds, steps, batch_size,
+                            feature_sets=feature_sets, layer_multipliers=layer_multipliers, schedule=schedule, callback=measure)
+    values, measured = np.array(eigenvalues).reshape(-1, model.n_models), np.array(measured_steps, dtype=int)
+    # From the step a model's loss left the finite range on, its weights mean nothing.
+    gone = np.isnan(history.losses[np.minimum(measured, steps - 1)])
+    values[gone] = np.nan
+    return history, measured, values

@@ -18,6 +18,10 @@ from torch import nn
 from torch.nn import functional as F
 
 
+# "default" is nn.Linear's initialization; "he" is He et al. (2015)'s, for ReLU networks.
+INITS = ("default", "he")
+
+
 class StackedMLP(nn.Module):
     """``n_models`` independent MLPs (``hidden_layers`` hidden layers of ``n_hidden`` units) evaluated
     together with batched matmuls.
@@ -29,7 +33,9 @@ class StackedMLP(nn.Module):
     uniform in +-1/sqrt(fan_in), variance 1/(3 fan_in)), drawn model by model from its seed.
     ``first_layer_init_scale`` (one value, or one per model) then multiplies the first layer's
     initial weights, e.g. 1/255 gives raw 0-255 inputs the starting function of a network
-    built for inputs divided by 255.
+    built for inputs divided by 255. ``init="he"`` draws every weight from He et al.'s uniform
+    rule instead (variance 2/fan_in: the default's draw times sqrt(6)) with zero biases, the
+    initialization that keeps a ReLU network's signal size from layer to layer.
     """
 
     def __init__(
@@ -42,8 +48,11 @@ class StackedMLP(nn.Module):
         input_norm: str | None = None,
         hidden_layers: int = 1,
         first_layer_init_scale: float | Sequence[float] = 1.0,
+        init: str = "default",
     ):
         super().__init__()
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {init!r}")
         if activation not in ("relu", "tanh"):
             raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}")
         if input_norm not in (None, "batch", "layer"):
@@ -73,8 +82,10 @@ class StackedMLP(nn.Module):
             torch.manual_seed(int(seed))  # the same seed gives the same initial network at every lr
             for depth, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
                 layer = nn.Linear(a, b)
-                weights[depth].append(layer.weight.detach().T * (float(scale) if depth == 0 else 1.0))
-                biases[depth].append(layer.bias.detach()[None, :])
+                # He's uniform bound sqrt(6/fan_in) is sqrt(6) times the default bound 1/sqrt(fan_in).
+                gain = np.sqrt(6.0) if init == "he" else 1.0
+                weights[depth].append(layer.weight.detach().T * gain * (float(scale) if depth == 0 else 1.0))
+                biases[depth].append(layer.bias.detach()[None, :] * (0.0 if init == "he" else 1.0))
         self.weights = nn.ParameterList([nn.Parameter(torch.stack(w).contiguous()) for w in weights])
         self.biases = nn.ParameterList([nn.Parameter(torch.stack(b).contiguous()) for b in biases])
 

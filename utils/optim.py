@@ -98,6 +98,17 @@ class StackedOptimizer:
         shape = (len(values),) + (1,) * (param.ndim - 1)
         return torch.tensor(np.array(values, dtype=np.float64)).to(param.device, param.dtype).view(shape)
 
+    def scale_rates(self, factors: Sequence[float] | np.ndarray) -> None:
+        """Set every model's rates to ``factors[i]`` times their values at construction: a schedule (e.g. warmup)."""
+        factors = np.asarray(factors, dtype=np.float64)
+        if factors.shape != (self.n_models,) or not np.isfinite(factors).all() or (factors <= 0).any():
+            raise ValueError(f"factors must be {self.n_models} positive finite numbers, got shape {factors.shape}")
+        if self.shrink is not None:
+            raise ValueError("a rate schedule with decoupled weight decay is not supported: its shrink factor would not follow")
+        if not hasattr(self, "base_rates"):
+            self.base_rates = [rate.clone() for rate in self.rates]
+        self.rates = [base * self._per_model(factors, base) for base in self.base_rates]
+
     def zero_grad(self) -> None:
         """Drop every gradient, like ``torch.optim.Optimizer.zero_grad(set_to_none=True)``."""
         for param in self.params:

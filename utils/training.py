@@ -90,6 +90,8 @@ def fit_stacked(
     steps: int,
     batch_size: int,
     freeze_diverged: bool = True,
+    schedule: object = None,
+    callback: Callable[[int, nn.Module], None] | None = None,
 ) -> History:
     """The training loop of every stacked model (:class:`StackedMLP`, :class:`utils.models.StackedCNN`).
 
@@ -101,9 +103,19 @@ def fit_stacked(
     sends no gradient to the others. ``freeze_diverged=True`` also stops its updates (its weights
     stay as they were when it diverged); ``False`` lets its optimizer state keep moving it, as the
     stacked MLP's sweeps always have (its final weights, and so its scored accuracy, depend on it).
+    ``schedule`` ((steps,) or (steps, n_models) positive factors) multiplies the learning rates at
+    each step, e.g. a warmup; ``callback(step, model)`` runs before each step's update and once
+    after the last (``step = steps``), e.g. to measure the model along training.
     """
     if len(batch_seeds) != optimizer.n_models:
         raise ValueError(f"need one batch seed per model ({optimizer.n_models}), got {len(batch_seeds)}")
+    if schedule is not None:
+        schedule = np.asarray(schedule, dtype=np.float64)
+        if schedule.ndim == 1:
+            schedule = np.repeat(schedule[:, None], optimizer.n_models, axis=1)
+        if schedule.shape != (steps, optimizer.n_models) or not np.isfinite(schedule).all() or (schedule <= 0).any():
+            raise ValueError(f"schedule must hold positive finite factors of shape ({steps},) or ({steps}, {optimizer.n_models}), "
+                             f"got {schedule.shape}")
     # Runs with the same seed see the same mini-batches, so draw each seed's batches once.
     distinct_seeds = sorted({int(seed) for seed in batch_seeds})
     generators = [torch.Generator().manual_seed(seed) for seed in distinct_seeds]
@@ -121,10 +133,16 @@ def fit_stacked(
         losses[step, alive.numpy()] = current.numpy()[alive.numpy()]
         if not alive.any():
             break
+        if callback is not None:
+            callback(step, model)
         model.zero_grad(set_to_none=True)
         # A diverged model's loss is left out of the sum, so it sends no gradient to the others' slices.
         per_model.masked_fill(~alive.to(per_model.device), 0.0).sum().backward()
+        if schedule is not None:
+            optimizer.scale_rates(schedule[step])
         optimizer.step(alive if freeze_diverged else None)
+    if callback is not None and alive.any():
+        callback(steps, model)
     return History(losses=losses, diverged=~alive.numpy())
 
 
@@ -140,6 +158,8 @@ def train_stacked(
     weight_decay: float = 0.0,
     feature_sets: Sequence[int] | None = None,
     layer_multipliers: Sequence[float] | Sequence[Sequence[float]] | None = None,
+    schedule: object = None,
+    callback: Callable[[int, nn.Module], None] | None = None,
 ) -> History:
     """Train every model of ``model`` at its own learning rate; mini-batch order follows ``batch_seeds``.
 
@@ -147,7 +167,8 @@ def train_stacked(
     set each model trains on (several preprocessings of the same samples, trained together).
     ``layer_multipliers`` ((n_params,) or (n_models, n_params), in the order of
     ``model.parameter_names()``) multiplies each parameter tensor's learning rate.
-    The loop is :func:`fit_stacked`, shared with the stacked CNN (which freezes diverged models).
+    ``schedule`` and ``callback`` are :func:`fit_stacked`'s. The loop is :func:`fit_stacked`, shared with the
+    stacked CNN (which freezes diverged models).
     """
     _check_schedule(learning_rates, steps, batch_size)
     if not len(learning_rates) == len(batch_seeds) == model.n_models:
@@ -161,7 +182,8 @@ def train_stacked(
         return (features[index] if sets is None else features[sets[:, None], index]), labels[index]
 
     # The book's MLP sweeps were published with diverged models still stepped; kept for identical results.
-    return fit_stacked(model, batch, len(labels), opt, batch_seeds, steps, batch_size, freeze_diverged=False)
+    return fit_stacked(model, batch, len(labels), opt, batch_seeds, steps, batch_size, freeze_diverged=False,
+                       schedule=schedule, callback=callback)
 
 
 def _feature_set_index(features: torch.Tensor, feature_sets: Sequence[int] | None, n_models: int) -> torch.Tensor | None:
@@ -305,6 +327,7 @@ def sweep(
     first_layer_init_scale: float | Mapping[str, float] = 1.0,
     weight_decay: float = 0.0,
     layer_multipliers: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
+    init: str = "default",
 ) -> SweepResult:
     """Train MLPs for every preprocessing x optimizer x learning rate x seed.
 
@@ -320,7 +343,8 @@ def sweep(
     (one value, or one per preprocessing) multiplies the first layer's initial weights;
     ``layer_multipliers`` (one factor per parameter tensor, in the order of
     ``StackedMLP.parameter_names()``; one list, or one per preprocessing) multiplies each tensor's
-    learning rate, e.g. ``[1 / 255**2, 1, 1, 1]`` trains the first layer at ``lr / 255**2``.
+    learning rate, e.g. ``[1 / 255**2, 1, 1, 1]`` trains the first layer at ``lr / 255**2``;
+    ``init`` is ``"default"`` or ``"he"`` (see :class:`StackedMLP`).
     Preprocessings of the same samples train together, one stack per optimizer, which is
     what makes a sweep of hundreds of networks fast.
 
@@ -355,7 +379,7 @@ def sweep(
         for optimizer in optimizers:
             model = StackedMLP(
                 [seed for *_, seed in runs], stacked[0][0].shape[2], n_hidden, n_classes, activation, input_norm,
-                hidden_layers=hidden_layers, first_layer_init_scale=[scales[name] for name, _, _ in runs],
+                hidden_layers=hidden_layers, first_layer_init_scale=[scales[name] for name, _, _ in runs], init=init,
             ).to(device())
             history = train_stacked(
                 model, *stacked[0], optimizer, [lr for _, lr, _ in runs], [seed for *_, seed in runs], steps,
