@@ -50,7 +50,7 @@ FLOAT16_MAX = float(np.finfo(np.float16).max)
 SUM_TERMS = 2
 # The floor on a per-pixel standard deviation, in grey levels (1/255 for images in [0, 1], 1/255 of the
 # channel's range for other non-8-bit images): with sigma >= 10 levels, single-pixel flips fell from 100 % to 32-42 % of digits at
-# unchanged accuracy (sensitivity chapter, rare-pixels).
+# unchanged accuracy (chapter "Is a trained network blind?", blind-rare-pixels).
 SIGMA_FLOOR_LEVELS = 10.0
 
 # --- Where each reason is measured: MyST label -> (page, section title). ONE mapping. -------------------
@@ -58,17 +58,17 @@ SIGMA_FLOOR_LEVELS = 10.0
 # heading with that title, so renaming a chapter breaks a test instead of a link.
 SITE_URL = "https://scaling-vs-normalization.github.io/book/"
 SECTIONS: dict[str, tuple[str, str]] = {
-    "practice-report": ("chapters/06_in_practice", "A scaling report for your own data"),
-    "large-offsets": ("chapters/05_sensitivity", "A large offset cast before centering"),
+    "practice-report": ("chapters/09_in_practice", "A scaling report for your own data"),
+    "large-offsets": ("chapters/02_pixels", "Large offsets"),
     "relu-start": ("chapters/02_pixels", "What `/255` is actually good for"),
     "ch-pixels": ("chapters/02_pixels", "The 0–255 pixel example: information, resolution and number formats"),
     "float16-range": ("chapters/02_pixels", "Range: raw statistics overflow float16"),
-    "rare-pixels": ("chapters/05_sensitivity", "Rare pixels: where standardization amplifies"),
+    "blind-rare-pixels": ("chapters/06_blind", "Rare pixels and the σ floor"),
     "words-skewed-feature": ("chapters/01_words", "A skewed feature from a real data set"),
     "words-new-data": ("chapters/01_words", "Applying a fitted transform to new data"),
-    "outliers-min-max": ("chapters/05_sensitivity", "Outliers squeeze min-max scaling"),
+    "outliers-min-max": ("chapters/07_lost", "Outliers squeeze min-max scaling"),
     "ch-convergence": ("chapters/04_convergence", "Convergence: what scaling does to gradient descent"),
-    "upscaled-noise": ("chapters/05_sensitivity", "Upscaling a pure-noise feature"),
+    "upscaled-noise": ("chapters/07_lost", "Upscaling a pure-noise feature"),
     "convergence-centering": ("chapters/04_convergence", "Centering, and why it matters more in high dimension"),
 }
 
@@ -266,7 +266,7 @@ def advise(row: pd.Series, image_dtype: np.dtype | None = None, uint8: bool = Fa
         advice.append(Advice("if it may be pure noise, choose weight decay by cross-validation after scaling", "upscaled-noise"))
     if row.get("rare pixels", 0) > 0:
         advice.append(Advice(f"if you standardize per pixel, floor each pixel's std at {row['suggested std floor']:.3g}",
-                             "rare-pixels"))
+                             "blind-rare-pixels"))
     if row["float16 sum of squares overflows"]:
         advice.append(Advice("scale before any float16 step (its sums of squares overflow)", "float16-range"))
     if row.get("test outside train range", 0) > 0:
