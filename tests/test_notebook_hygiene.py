@@ -139,6 +139,43 @@ def test_instructor_reading_times_match_the_chapters():
         assert abs(rows[label] - estimate) <= 5, f"{label}: page says {rows[label]} min, the chapter needs {estimate:.0f}"
 
 
+IN_BRIEF = re.compile(r"^# [^\n]+\n\n```\{admonition\} In brief\n:class: tip\n(?P<body>.*?)\n```\n", re.M | re.S)
+LINK = re.compile(r"\{(?:numref|ref)\}`([a-z0-9-]+)`")
+
+
+def test_every_chapter_opens_with_an_in_brief_box(notebook):
+    """Right after the title: the answer with a glued number and a link to a figure or section of the chapter."""
+    match = IN_BRIEF.search(notebook.cells[0].source)
+    assert match, "the first cell must put an 'In brief' tip box right after the title"
+    body = match.group("body")
+    assert len(re.findall(r"[.!?](?:\s|$)", re.sub(r"`[^`]*`|\$[^$]*\$", "", body))) <= 3, "at most three sentences"
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    keys = GLUE_TEXT.findall(body)
+    assert keys, "the box gives the chapter's key number, glued"
+    assert set(keys) <= set(GLUED.findall(code)), f"the box quotes numbers the chapter never glues: {set(keys) - set(GLUED.findall(code))}"
+    prose = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    own = {label for label in LINK.findall(body) if f"({label})=" in prose or f":name: {label}" in prose}
+    assert own, "the box links to the chapter's key figure (or, without one, its key section)"
+
+
+def test_instructor_page_links_exist():
+    page = (ROOT / "for-instructors.md").read_text()
+    sources = {path: "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells) for path in CHAPTERS}
+    labels = set()
+    for text in [*sources.values(), *(path.read_text() for path in ROOT.glob("*.md"))]:
+        labels.update(re.findall(r"\(([A-Za-z0-9-]+)\)=", text) + re.findall(r":(?:label|name): (\S+)", text))
+    for label in re.findall(r"\{(?:ref|numref)\}`([^`<]+)`", page):
+        assert label in labels, f"for-instructors.md links to {label}, which no page defines"
+    for stem, anchor in re.findall(r"chapters/(\w+)\.html#([\w-]+)", page):
+        assert f"({anchor})=" in sources[ROOT / "chapters" / f"{stem}.ipynb"], f"for-instructors.md quotes chapters/{stem}.html#{anchor}, which is gone"
+    for label in re.findall(r"`(ch-[a-z-]+)`", page.split("## Linking and citing")[1]):
+        assert any(f"({label})=" in source for source in sources.values()), f"no chapter is labelled {label}"
+    for path in CHAPTERS:
+        label = re.match(r"\((ch-[a-z-]+)\)=", nbformat.read(path, as_version=4).cells[0].source).group(1)
+        assert f"`{label}`" in page.split("## Linking and citing")[1], f"the citing section omits {label}"
+    assert "make student" in page and "answer key" in page, "the page points to the student edition and answer key"
+
+
 HIDDEN_TAGS = {"remove-cell", "remove-input"}  # the reader sees neither the code of these cells nor a toggle
 
 
