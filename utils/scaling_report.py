@@ -290,7 +290,8 @@ def advise(row: pd.Series, image_dtype: np.dtype | None = None, uint8: bool = Fa
     # Notes that hold whatever the first advice was.
     if image_dtype is None and row["ID-like"]:
         advice.append(Advice("an ID? drop it (distinct, evenly spaced integers)", "practice-report"))
-    elif image_dtype is None and row["integers"] and 2 < row["distinct"] <= CATEGORY_MAX_DISTINCT:
+    elif (image_dtype is None and row["integers"] and 2 < row["distinct"] <= CATEGORY_MAX_DISTINCT
+          and not (row["zero share"] > SPARSE_ZERO_SHARE and row["min"] >= 0)):  # sparse counts are counts
         advice.append(Advice(f"categorical? one-hot encode ({row['distinct']} distinct integers)", "practice-report"))
     if row["IQR"] == 0 and row["outlier share"] > 0:
         advice.append(Advice(f"{row['outlier share']:.1%} of values lie beyond ±{OUTLIER_CUT:g} x 1.349 std (IQR is 0)",
