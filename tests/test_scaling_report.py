@@ -66,7 +66,9 @@ def test_large_offset_rule_at_the_float32_spacing_cut():
 def test_eight_bit_rule_needs_integers_in_0_255_and_uint8():
     pixels = np.tile(np.arange(256), 8)
     as_uint8 = scaling_report(pd.DataFrame({"a": pixels.astype(np.uint8), "b": pixels[::-1].astype(np.uint8)}))
-    assert as_uint8["8-bit integers"].all() and (first(as_uint8.iloc[0]) == "/255")
+    assert as_uint8["8-bit integers"].all() and "/255" not in as_uint8["advice"].str.cat()  # a table, not pixels
+    images = scaling_report(np.tile(np.arange(256, dtype=np.uint8), (4, 1)).reshape(4, 16, 16))
+    assert first(images.iloc[0]) == "/255"
     as_int16 = scaling_report(pd.DataFrame({"a": np.append(pixels, 256).astype(np.int16), "b": np.append(pixels, 0)}))
     assert not as_int16.loc["a", "8-bit integers"] and as_int16.loc["b", "8-bit integers"]
     assert "/255" not in as_int16["advice"].str.cat()  # integers stored as int16 are not declared pixels
@@ -287,3 +289,70 @@ def test_pandas_missing_values_are_counted_as_nan():
     table = pd.DataFrame({"count": pd.array([1, None, 3, 4], dtype="Int64"), "size": [1.0, 2.0, np.nan, 4.0]})
     report = scaling_report(table)
     assert report["NaN"].tolist() == [1, 1] and report["n"].tolist() == [3, 3]
+
+
+# --- referee's crafted tables (issue 24b) ---------------------------------------------------------------------
+@pytest.mark.parametrize("ones", [0.8, 0.9, 0.95])
+def test_binary_column_never_gets_a_log(ones):
+    column = (np.arange(N) < ones * N).astype(float)
+    row = report_of(column)
+    assert "log" not in row["advice"] and np.isfinite(row["outlier share"])
+
+
+def test_skewed_count_with_zeros_gets_log1p():
+    column = np.floor(gamma_column(1.0) * 3)  # a right-skewed count, about 30 % zeros
+    row = report_of(column)
+    assert 0.2 < row["zero share"] < sr.SPARSE_ZERO_SHARE and row["skewness inside cut"] > sr.SKEW_CUT
+    assert first(row) == "log1p, then standardize"
+    assert first(report_of(gamma_column(2.5) + 0.5)) == "log, then standardize"  # min > 0
+
+
+def test_negative_skew_with_nonnegative_values_gets_yeo_johnson():
+    column = 10 - gamma_column(2.5)
+    assert column.min() >= 0
+    row = report_of(column)
+    assert row["skewness inside cut"] < -sr.SKEW_CUT
+    assert first(row) == "a power transform (Yeo-Johnson), then standardize"
+
+
+def test_test_columns_are_matched_by_name_and_one_row_is_enough():
+    train = pd.DataFrame({"a": NORMAL, "b": 100 + NORMAL})
+    new = pd.DataFrame({"b": [100.0], "a": [0.0]})  # swapped order, one row
+    report = scaling_report(train, test=new)
+    assert report["test outside train range"].tolist() == [0.0, 0.0]
+    with pytest.raises(ValueError, match=r"missing \['b'\], extra \['c'\]"):
+        scaling_report(train, test=pd.DataFrame({"a": [0.0], "c": [1.0]}))
+
+
+@pytest.mark.parametrize("table", [
+    pd.DataFrame({"a": 3000 * NORMAL, "b": 3000 * NORMAL[::-1]}),
+    pd.DataFrame({"a": 3000 * NORMAL}),
+    pd.DataFrame({"a": 1e-4 * NORMAL}),
+])
+def test_absolute_scale_rule(table):
+    assert (sr.first_advice(scaling_report(table)) == "StandardScaler (its scale is far from 1)").all()
+
+
+def test_absolute_scale_rule_at_its_edges():
+    low, high = sr.ABSOLUTE_SCALE
+    assert sr.first_advice(scaling_report(pd.DataFrame({"a": 1.05 * low * NORMAL}))).iloc[0] == "none needed"
+    assert sr.first_advice(scaling_report(pd.DataFrame({"a": 0.95 * low * NORMAL}))).iloc[0].startswith("StandardScaler")
+    assert sr.first_advice(scaling_report(pd.DataFrame({"a": 0.95 * high * NORMAL}))).iloc[0] == "none needed"
+    assert sr.first_advice(scaling_report(pd.DataFrame({"a": 1.05 * high * NORMAL}))).iloc[0].startswith("StandardScaler")
+
+
+def test_id_and_categorical_notes():
+    assert "an ID?" in report_of(np.arange(N, dtype=float))["advice"]
+    assert "an ID?" not in report_of(np.arange(N, dtype=float) ** 2)["advice"]  # uneven
+    codes = np.tile(np.arange(5.0), N // 5)
+    assert "categorical?" in report_of(codes)["advice"]
+    assert "categorical?" not in report_of(np.tile(np.arange(11.0), N // 11 + 1)[:N])["advice"]
+    assert "categorical?" not in report_of(codes + 0.5)["advice"]  # not integers
+
+
+def test_ties_report_an_outlier_share_not_nan():
+    column = np.zeros(N)
+    column[:10] = 50.0
+    row = report_of(column)
+    assert row["IQR"] == 0 and row["outlier share"] == pytest.approx(10 / N)
+    assert "IQR is 0" in row["advice"] and "RobustScaler" not in row["advice"]

@@ -23,35 +23,46 @@ import pandas as pd
 # The rules are tried in this order, and the first that fits gives the main advice (see ``advise``):
 # non-finite values, constant, large offset, 8-bit pixels, sparse counts, skewed body, outliers, mixed
 # units, far from centred, none needed; then notes: tiny spread (noise?), rare pixels, float16, new data.
-# Robust outliers: |x - median| / IQR above this. Sensitivity chapter, section outliers-min-max: robust
+# Each constant says whether it is MEASURED (a chapter's experiment sets or checks it) or a CONVENTION
+# (a common rule of thumb that no chapter of this book measures; change it freely).
+# Robust outliers (MEASURED): |x - median| / IQR above this (1.349 std when IQR == 0, as for a normal). Sensitivity chapter, section outliers-min-max: robust
 # scaling then clipping to ±5 (in IQR units) recovered what min-max scaling lost to 1 % of outliers.
 OUTLIER_CUT = 5.0
-# Skewness (of the values inside the outlier cut) above this in size: a skewed body, which no affine
+# Skewness (CONVENTION, the usual "highly skewed" rule of thumb) of the values inside the outlier cut
+# above +SKEW_CUT: a right-skewed body (a log helps it; a left skew gets Yeo-Johnson), which no affine
 # scaler changes (chapter 1, words-skewed-feature: mean area, skewness 1.6, kept it under every scaler).
 SKEW_CUT = 1.0
-# Share of zeros above which a non-negative feature counts as sparse: centering would turn every one
-# of those zeros into a non-zero value (measured in chapter "In practice", practice-report).
+# Share of zeros (CONVENTION: the cut itself is not measured) above which a non-negative feature counts
+# as sparse: centering turns every one of those zeros into a non-zero value (an identity, shown in
+# chapter "In practice", practice-report).
 SPARSE_ZERO_SHARE = 0.5
-# A feature's standard deviation more than this many times larger or smaller than the median
-# feature's: the loss's curvature along it differs by the square of that (chapter 4, ch-convergence:
+# A feature's standard deviation (CONVENTION: the factor is not measured) more than this many times
+# larger or smaller than the median feature's: the loss's curvature along it differs by the square of that (chapter 4, ch-convergence:
 # the condition number of the wine pair; sensitivity chapter, tiny-range-feature).
 SCALE_RATIO = 10.0
-# |mean| above this many standard deviations: the mean's eigenvalue of E[x x^T] exceeds the variance's
+# |mean| above this many standard deviations (CONVENTION for the cut; the mechanism is measured): the mean's eigenvalue of E[x x^T] exceeds the variance's
 # (chapter 4, convergence-centering: E[x x^T] = Sigma + mu mu^T).
 CENTER_CUT = 1.0
-# float32 grid spacing at the feature's largest magnitude above this share of its standard deviation:
+# float32 grid spacing (MEASURED) at the feature's largest magnitude above this share of its standard deviation:
 # casting to float32 before centering moves standardized values by more than 1e-3, the order of
 # bfloat16 arithmetic's own error (chapter 2, bfloat16-arithmetic); a Unix timestamp over 600 s has 0.7
 # (sensitivity chapter, large-offsets: 600 seconds became a handful of inputs).
 OFFSET_SPACING_RATIO = 1e-3
-# float16's largest finite number. 255**2 just fits, so a sum of two squared raw pixels overflows
+# float16's largest finite number (a fact of the format). 255**2 just fits, so a sum of two squared raw pixels overflows
 # (chapter 2, float16-range): a feature overflows when SUM_TERMS of its largest squares do.
 FLOAT16_MAX = float(np.finfo(np.float16).max)
 SUM_TERMS = 2
-# The floor on a per-pixel standard deviation, in grey levels (1/255 for images in [0, 1], 1/255 of the
+# The floor (MEASURED) on a per-pixel standard deviation, in grey levels (1/255 for images in [0, 1], 1/255 of the
 # channel's range for other non-8-bit images): with sigma >= 10 levels, single-pixel flips fell from 100 % to 32-42 % of digits at
 # unchanged accuracy (chapter "Is a trained network blind?", blind-rare-pixels).
 SIGMA_FLOOR_LEVELS = 10.0
+# Absolute scale (CONVENTION: "inputs of order 1"): a standard deviation outside this interval, or a
+# |mean| above its upper end, gets StandardScaler even when every feature shares that scale (a single
+# column, or two features of std 3000): a ReLU network's default initialization assumes inputs of
+# order 1 (chapter 2, relu-start: raw 0-255 pixels against /255).
+ABSOLUTE_SCALE = (0.1, 10.0)
+# At most this many distinct integer values (and more than 2): perhaps categorical codes (CONVENTION).
+CATEGORY_MAX_DISTINCT = 10
 
 # --- Where each reason is measured: MyST label -> (page, section title). ONE mapping. -------------------
 # tests/test_scaling_report.py checks that every label is defined in that chapter file, right above a
@@ -85,7 +96,7 @@ class Advice(NamedTuple):
 
 
 # --- Input checks -------------------------------------------------------------------------------------
-def _as_features(data: object, names: Sequence[str] | None, what: str) -> tuple[np.ndarray, list[str], bool, bool]:
+def _as_features(data: object, names: Sequence[str] | None, what: str, min_rows: int = 2) -> tuple[np.ndarray, list[str], bool, bool]:
     """(values (n, features) float64, names, is_image, is_8bit_dtype) with every input check."""
     if isinstance(data, pd.Series):
         raise ValueError(f"{what} is a single column (Series): pass a DataFrame, e.g. series.to_frame()")
@@ -112,7 +123,7 @@ def _as_features(data: object, names: Sequence[str] | None, what: str) -> tuple[
         data = array.astype(np.float64)
     if data.shape[1] == 0 or data.shape[0] == 0:
         raise ValueError(f"{what} is empty: shape {data.shape}")
-    if data.shape[0] < 2:
+    if data.shape[0] < min_rows:
         raise ValueError(f"{what} has a single row: a spread cannot be measured from one sample")
     names = [f"x{j}" for j in range(data.shape[1])] if names is None else [str(n) for n in names]
     if len(names) != data.shape[1] or len(set(names)) != len(names):
@@ -179,13 +190,16 @@ def measure(values: np.ndarray) -> pd.DataFrame:
     powers = (centered, squared, squared * centered)
     totals = [power.sum(axis=1) for power in powers]
     mean, std, skewness = _central_moments(totals, count, median)
-    spread = iqr > 0
+    # Ties (IQR == 0, e.g. a mostly-constant column): fall back to 1.349 std, a normal's IQR, so the
+    # outlier share is still measured instead of NaN.
+    unit = np.where(iqr > 0, iqr, 1.349 * std)
+    spread = unit > 0
     first_in = np.zeros(len(count), dtype=int)
     end_in = count.copy()
     for j in np.flatnonzero(spread):
         row = ordered[j, : count[j]]
-        first_in[j] = np.searchsorted(row, median[j] - OUTLIER_CUT * iqr[j], side="left")
-        end_in[j] = np.searchsorted(row, median[j] + OUTLIER_CUT * iqr[j], side="right")
+        first_in[j] = np.searchsorted(row, median[j] - OUTLIER_CUT * unit[j], side="left")
+        end_in[j] = np.searchsorted(row, median[j] + OUTLIER_CUT * unit[j], side="right")
     inside = [total.copy() for total in totals]
     for j in np.flatnonzero((first_in > 0) | (end_in < count)):
         for total, power in zip(inside, powers):
@@ -197,10 +211,14 @@ def measure(values: np.ndarray) -> pd.DataFrame:
     # NaN compare unequal to everything, so each of the n - count NaN at a row's end adds one step.
     steps = (ordered[:, 1:] != ordered[:, :-1]).sum(axis=1)
     distinct = np.where(count > 0, steps - (len(values) - count) + 1, 0)
-    eight_bit = (count > 0) & (low >= 0) & (high <= 255)
-    for j in np.flatnonzero(eight_bit):  # only candidates pay for the integer check
-        row = ordered[j, : count[j]]
-        eight_bit[j] = bool((row == np.round(row)).all())
+    with np.errstate(invalid="ignore"):
+        integer = (count > 0) & np.all(~np.isfinite(ordered) | (ordered == np.round(ordered)), axis=1)
+    eight_bit = integer & (low >= 0) & (high <= 255)
+    # An ID: every value distinct, integers, evenly spaced (e.g. 1, 2, ..., n).
+    id_like = integer & (count > 2) & (distinct == count)
+    for j in np.flatnonzero(id_like):
+        gaps = np.diff(ordered[j, : count[j]])
+        id_like[j] = bool(np.all(gaps == gaps[0]))
     magnitude = np.nan_to_num(np.maximum(np.abs(low), np.abs(high)), nan=0.0)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         spacing = np.spacing(magnitude.astype(np.float32)).astype(np.float64)
@@ -214,7 +232,8 @@ def measure(values: np.ndarray) -> pd.DataFrame:
         "n": count, "NaN": np.isnan(values).sum(axis=0), "inf": np.isinf(values).sum(axis=0),
         "min": low, "max": high, "range": high - low, "mean": mean, "median": median, "IQR": iqr, "std": std,
         "std / median feature's": ratio, "skewness": skewness, "skewness inside cut": body_skewness,
-        "outlier share": outlier_share, "zero share": zero_share, "distinct": distinct, "8-bit integers": eight_bit,
+        "outlier share": outlier_share, "zero share": zero_share, "distinct": distinct, "integers": integer,
+        "ID-like": id_like, "8-bit integers": eight_bit,
         "float32 spacing": spacing, "spacing / std": spacing_ratio, "float16 sum of squares overflows": overflow,
     })
 
@@ -244,24 +263,39 @@ def advise(row: pd.Series, image_dtype: np.dtype | None = None, uint8: bool = Fa
     ratio = row["std / median feature's"]
     if row["spacing / std"] > OFFSET_SPACING_RATIO:
         advice.append(Advice("subtract a reference in float64 before casting, then standardize", "large-offsets"))
-    elif row["8-bit integers"] and (uint8 or image_dtype is not None):
+    elif row["8-bit integers"] and image_dtype is not None:  # /255 is for pixels, not for a uint8 table of ages
         advice.append(Advice("/255", "relu-start"))
     elif image_dtype is not None and np.issubdtype(image_dtype, np.integer):
         advice.append(Advice(f"divide by {np.iinfo(image_dtype).max:,} (the dtype's maximum), not by 255", "ch-pixels"))
     elif row["zero share"] > SPARSE_ZERO_SHARE and row["min"] >= 0:
         advice.append(Advice("MaxAbsScaler; do not center", "practice-report"))
-    elif abs(row["skewness inside cut"]) > SKEW_CUT:
-        text = "log, then standardize" if row["min"] >= 0 else "a power transform (Yeo-Johnson), then standardize"
+    elif row["distinct"] > 2 and row["skewness inside cut"] > SKEW_CUT and row["min"] >= 0:
+        # Right skew: a log; log1p when there are zeros (log(0) = -inf). A binary column is skipped:
+        # its skewness only says which value is rarer, and a log of 0/1 is -inf/0.
+        text = "log, then standardize" if row["min"] > 0 else "log1p, then standardize"
         advice.append(Advice(text, "words-skewed-feature"))
-    elif row["outlier share"] > 0:
+    elif row["distinct"] > 2 and abs(row["skewness inside cut"]) > SKEW_CUT:
+        # Left skew (a log makes it worse) or negative values (no log): Yeo-Johnson handles both.
+        advice.append(Advice("a power transform (Yeo-Johnson), then standardize", "words-skewed-feature"))
+    elif row["outlier share"] > 0 and row["IQR"] > 0:  # RobustScaler divides by the IQR
         advice.append(Advice(f"RobustScaler, then clip to ±{OUTLIER_CUT:g}", "outliers-min-max"))
     elif not 1 / SCALE_RATIO <= ratio <= SCALE_RATIO:
         advice.append(Advice("StandardScaler", "ch-convergence"))
+    elif not ABSOLUTE_SCALE[0] <= row["std"] <= ABSOLUTE_SCALE[1] or abs(row["mean"]) > ABSOLUTE_SCALE[1]:
+        advice.append(Advice("StandardScaler (its scale is far from 1)", "relu-start"))
     elif abs(row["mean"]) > CENTER_CUT * row["std"]:
         advice.append(Advice("StandardScaler (it is far from centred)", "convergence-centering"))
     else:
         advice.append(Advice("none needed", "practice-report"))
     # Notes that hold whatever the first advice was.
+    if image_dtype is None and row["ID-like"]:
+        advice.append(Advice("an ID? drop it (distinct, evenly spaced integers)", "practice-report"))
+    elif (image_dtype is None and row["integers"] and 2 < row["distinct"] <= CATEGORY_MAX_DISTINCT
+          and not (row["zero share"] > SPARSE_ZERO_SHARE and row["min"] >= 0)):  # sparse counts are counts
+        advice.append(Advice(f"categorical? one-hot encode ({row['distinct']} distinct integers)", "practice-report"))
+    if row["IQR"] == 0 and row["outlier share"] > 0:
+        advice.append(Advice(f"{row['outlier share']:.1%} of values lie beyond ±{OUTLIER_CUT:g} x 1.349 std (IQR is 0)",
+                             "outliers-min-max"))
     if ratio < 1 / SCALE_RATIO:
         advice.append(Advice("if it may be pure noise, choose weight decay by cross-validation after scaling", "upscaled-noise"))
     if row.get("rare pixels", 0) > 0:
@@ -299,7 +333,14 @@ def scaling_report(data: object, names: Sequence[str] | None = None, test: objec
         report["smallest pixel std"] = np.where(varying > 0, np.where(sigma > 0, sigma, np.inf).min(axis=0), 0.0)
         report["suggested std floor"] = floor
     if test is not None:
-        new, _, new_image, _ = _as_features(test, None, "test")
+        if isinstance(data, pd.DataFrame) and isinstance(test, pd.DataFrame):
+            # Match columns by name, not position; then use the training order.
+            missing = [str(c) for c in data.columns if c not in test.columns]
+            extra = [str(c) for c in test.columns if c not in data.columns]
+            if missing or extra:
+                raise ValueError(f"test columns differ from data's: missing {missing}, extra {extra}")
+            test = test[list(data.columns)]
+        new, _, new_image, _ = _as_features(test, None, "test", min_rows=1)  # one new row is fine
         if new.shape[1] != values.shape[1] or new_image != image:
             raise ValueError(f"test must have the layout of data: {values.shape[1]} features/channels, got {new.shape[1]}")
         finite = np.isfinite(new)

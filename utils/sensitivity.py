@@ -411,5 +411,5 @@ def registering_share(changes: object, thresholds: object) -> np.ndarray:
         raise ValueError(f"changes must be finite (n_models, samples, pixels), got shape {values.shape}")
     if levels.ndim != 1 or levels.size == 0 or not np.isfinite(levels).all() or (levels <= 0).any():
         raise ValueError("thresholds must be a non-empty 1-D array of positive numbers")
-    flat = values.reshape(len(values), -1)
-    return (flat[:, :, None] > levels[None, None, :]).mean(axis=1)
+    # The same count as the dense networks' threshold curve, one stacked model at a time.
+    return np.stack([shares_moved(model_changes, levels) for model_changes in values])
