@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_FILE = ROOT / "book_lists.yml"
 LIST_NAMES = ("reasons", "harms")
 SIDES = {"normalized": "because you normalized", "not-normalized": "because you did not normalize"}
-MECHANISMS = ("information", "optimizer and budget", "prior", "number format")
+MECHANISMS = ("information", "optimizer and budget", "prior", "too few samples", "number format")
 PLACEHOLDER = re.compile(r"\[\[([a-z_0-9]+)\]\]")
 # The same pattern as tests/test_notebook_hygiene.py: what a notebook glues.
 GLUED = re.compile(r"""glue(?:_number|_figure)?\(\s*["']([A-Za-z0-9_]+)["']""")

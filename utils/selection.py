@@ -72,8 +72,11 @@ def seeds_at_chosen(records: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame
 
 
 def logistic_cv(train: object, train_labels: object, test: object, test_labels: object, *,
-                standardize: bool, seed: int, Cs: object = np.logspace(-4, 6, 11)) -> tuple[float, float]:
+                standardize: bool, seed: int, Cs: object = np.logspace(-4, 6, 11),
+                max_iter: int = 100) -> tuple[float, float]:
     """L2 logistic regression with C chosen by stratified 5-fold CV on the training split: (test accuracy, C).
+
+    ``max_iter`` bounds Newton's iterations per fit; raise it where large C on raw features converges slowly.
 
     With ``standardize=True`` a ``StandardScaler`` is fitted inside the pipeline, so every fold's
     scaler sees only its own training part.
@@ -88,7 +91,8 @@ def logistic_cv(train: object, train_labels: object, test: object, test_labels: 
     from sklearn.preprocessing import StandardScaler
 
     search = LogisticRegressionCV(Cs=np.asarray(Cs, dtype=np.float64), cv=StratifiedKFold(5, shuffle=True, random_state=seed),
-                                  solver="newton-cholesky", l1_ratios=(0.0,), scoring="accuracy", use_legacy_attributes=False)
+                                  solver="newton-cholesky", l1_ratios=(0.0,), scoring="accuracy", use_legacy_attributes=False,
+                                  max_iter=max_iter)
     model = make_pipeline(StandardScaler(), search) if standardize else make_pipeline(search)
     model.fit(train, train_labels)
     return float(model.score(test, test_labels)), float(np.ravel(model[-1].C_)[0])
