@@ -76,7 +76,7 @@ def share_of_gap(start: object, moved: object, end: object) -> float:
     """How much of the gap from ``start`` to ``end`` the ``moved`` cell covers, on medians over seeds:
     (median(moved) - median(start)) / (median(end) - median(start)). 1 closes the gap, 0 does nothing.
 
-    >>> share_of_gap([0.7, 0.7], [0.85, 0.85], [0.9, 0.9])
+    >>> round(share_of_gap([0.7, 0.7], [0.85, 0.85], [0.9, 0.9]), 12)
     0.75
     """
     gap = np.median(end) - np.median(start)
