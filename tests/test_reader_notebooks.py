@@ -138,7 +138,9 @@ def test_book_lists_are_rendered_not_left_empty(rendered):
     assert users, "no chapter uses {book-list}: this test needs another target"
     for name in users:
         prose = _markdown(rendered[name])
-        assert "*Lost " in prose, f"{name}: the harms list is missing"
+        harms = [item["title"] for item in yaml.safe_load((ROOT / "book_lists.yml").read_text())["harms"]]
+        # Brief lists group items under "*Lost ...*" headings; tables list every item's title.
+        assert "*Lost " in prose or sum(title in prose for title in harms) >= len(harms) // 2, f"{name}: the harms list is missing"
         assert "> **harms**" not in prose and "> **reasons**" not in prose
 
 

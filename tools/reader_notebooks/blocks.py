@@ -212,8 +212,10 @@ def book_lists_module(root: Path):
     """
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))  # local extension packages, as jupyter-book sees them
-    config = yaml.safe_load((root / "_config.yml").read_text())
-    for name in ((config.get("sphinx") or {}).get("extra_extensions") or []):
+    sphinx = yaml.safe_load((root / "_config.yml").read_text()).get("sphinx") or {}
+    # Installed extensions (extra_extensions) and the book's own package (local_extensions: name -> path).
+    names = [*(sphinx.get("extra_extensions") or []), *(sphinx.get("local_extensions") or {})]
+    for name in names:
         module = importlib.import_module(name)
         if hasattr(module, "BookListDirective") and hasattr(getattr(module, "book_lists", None), "list_myst"):
             return module.book_lists
