@@ -198,6 +198,9 @@ def _axe_script() -> Path:
 
 # Violations below "serious" that the book accepts, each with its reason. Anything else fails.
 ACCEPTED = {
+    # A pandas table in the training chapter whose index has no name renders an empty first header cell;
+    # minor for screen readers (the row labels still read). To be removed with the issue-21 table pass.
+    "empty-table-header": "minor: an unnamed DataFrame index in chapters/05_training",
 }
 
 
