@@ -32,7 +32,7 @@ from torch import nn
 from utils.checks import as_float_matrix, per_feature
 
 MEASURES = ("logit", "log_prob", "margin")
-# The book's criterion for "blind", fixed before any network was measured (justified in the chapter
+# The book's criterion for "blind", fixed after a pilot run of the chapter's networks (justified in the chapter
 # "Is a trained network blind?"). A one-level change of one pixel *registers* when it moves the
 # predicted class's probability by more than REGISTER_THRESHOLD: a tenth of a percentage point, the
 # smallest change that shows when a probability is printed as a percentage with one decimal.
