@@ -104,3 +104,18 @@ def test_batch_norm_eps_is_the_only_trace_of_input_scale():
     for bad in (0.0, float("nan"), -1e-5):
         with pytest.raises(ValueError, match="batch_norm_eps"):
             StackedCNN([0], 1, 8, 2, batch_norm=True, batch_norm_eps=bad)
+
+
+def test_adam_identity_holds_with_a_tiny_eps():
+    """Adam on raw inputs = /255 inputs with conv1's weights at 255 x the rate, once ε no longer counts."""
+    images, labels = _task()
+    raw = StackedCNN([3], 1, 8, 2).double()
+    unit = StackedCNN([3], 1, 8, 2).double()
+    with torch.no_grad():
+        unit.w1.copy_(raw.w1 * 255)
+    runs = {}
+    for name, model, inputs, factor in (("raw", raw, 255 * images.double(), 1.0), ("unit", unit, images.double(), 255.0)):
+        runs[name] = train_stacked_cnn(model, inputs[None], labels, [0], "adam", [1e-3], [5], steps=5, batch_size=16,
+                                       layer_multipliers=[factor, 1, 1, 1, 1, 1], adam_eps=1e-30).losses
+    assert np.abs(runs["raw"] - runs["unit"]).max() < 1e-12
+    assert torch.allclose(raw.w1 * 255, unit.w1, atol=1e-10)

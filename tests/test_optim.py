@@ -167,3 +167,18 @@ def test_scale_rates_follows_the_factors_and_rejects_bad_ones():
     decoupled = StackedOptimizer([w], "adam", [0.1, 0.2], weight_decay=0.1, decoupled_weight_decay=True)
     with pytest.raises(ValueError, match="decoupled"):
         decoupled.scale_rates([1.0, 1.0])
+
+
+def test_adam_eps_reaches_the_update_and_bad_eps_is_refused():
+    """A larger ε shrinks Adam's first step; 0, negative, NaN, inf or a bool ε is refused by name."""
+    moved = {}
+    for eps in (1e-8, 1.0):
+        w = torch.zeros(1, 2, requires_grad=True)
+        w.grad = torch.ones(1, 2)
+        StackedOptimizer([w], "adam", [0.1], adam_eps=eps).step()
+        moved[eps] = -w[0, 0].item()
+    assert moved[1e-8] == pytest.approx(0.1, rel=1e-6) and moved[1.0] == pytest.approx(0.05, rel=1e-6)
+    w = torch.zeros(1, 2, requires_grad=True)
+    for bad in (0.0, -1e-8, float("nan"), float("inf"), True, "1e-8"):
+        with pytest.raises(ValueError, match="adam_eps"):
+            StackedOptimizer([w], "adam", [0.1], adam_eps=bad)

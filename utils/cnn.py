@@ -7,13 +7,13 @@ and :class:`utils.optim.StackedOptimizer` ("sgd", "momentum" or "adam").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 
 from utils.models import StackedCNN  # also importable from here, as the chapters do
-from utils.optim import StackedOptimizer
+from utils.optim import ADAM_EPS, StackedOptimizer
 from utils.training import History, fit_stacked
 
 
@@ -39,6 +39,8 @@ def train_stacked_cnn(
     steps: int = 200,
     batch_size: int = 32,
     layer_multipliers: Sequence[float] | Sequence[Sequence[float]] | None = None,
+    adam_eps: float = ADAM_EPS,
+    callback: Callable[[int, StackedCNN], None] | None = None,
 ) -> History:
     """Train every member on its own preprocessed copy of the data; return its :class:`History`.
 
@@ -46,7 +48,8 @@ def train_stacked_cnn(
     trains on ``inputs[input_index[i]]`` at ``learning_rates[i]``, mini-batches drawn by a
     generator seeded with ``batch_seeds[i]``. ``layer_multipliers`` ((n_params,) or
     (n_models, n_params), in the order of ``model.parameter_names()``) multiplies each parameter
-    tensor's rate. The loop is :func:`utils.training.fit_stacked`, shared with the stacked MLP:
+    tensor's rate; ``adam_eps`` is Adam's ε; ``callback(step, model)`` runs before each step
+    and after the last (see :func:`utils.training.fit_stacked`). The loop is :func:`utils.training.fit_stacked`, shared with the stacked MLP:
     a diverged model is frozen and its later losses are NaN.
     """
     m = model.n_models
@@ -59,13 +62,13 @@ def train_stacked_cnn(
         raise ValueError(f"steps and batch_size must be positive, got {steps} and {batch_size}")
     index = index.to(inputs.device)
     params = [model.get_parameter(name) for name in model.parameter_names()]
-    opt = StackedOptimizer(params, optimizer, lrs, layer_multipliers)
+    opt = StackedOptimizer(params, optimizer, lrs, layer_multipliers, adam_eps=adam_eps)
 
     def batch(sample_index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         sample_index = sample_index.to(inputs.device)
         return inputs[index[:, None], sample_index], labels[sample_index]
 
-    history = fit_stacked(model, batch, inputs.shape[1], opt, batch_seeds, steps, batch_size)
+    history = fit_stacked(model, batch, inputs.shape[1], opt, batch_seeds, steps, batch_size, callback=callback)
     model.eval()
     return history
 

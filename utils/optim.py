@@ -29,6 +29,8 @@ class StackedOptimizer:
     tensor (0 freezes that tensor). ``weight_decay`` (one value, or one per model) is coupled L2 (added to the gradient, as
     ``torch.optim.SGD``/``Adam`` do) or, with ``decoupled_weight_decay=True``, decoupled
     (``torch.optim.AdamW``: the weights shrink by ``1 - rate * weight_decay`` before the update).
+    ``adam_eps`` is Adam's ε (torch's default 1e-8); a tiny one (1e-30 in float64) makes Adam blind
+    to a constant factor on a gradient, which is how a chapter checks Adam's per-layer identity.
 
     >>> w = torch.zeros(2, 3, requires_grad=True)
     >>> w.grad = torch.ones(2, 3)
@@ -45,6 +47,7 @@ class StackedOptimizer:
         layer_multipliers: Sequence[float] | Sequence[Sequence[float]] | np.ndarray | None = None,
         weight_decay: float | Sequence[float] | np.ndarray = 0.0,
         decoupled_weight_decay: bool = False,
+        adam_eps: float = ADAM_EPS,
     ):
         if name not in OPTIMIZER_NAMES:
             raise ValueError(f"optimizer must be one of {OPTIMIZER_NAMES}, got {name!r}")
@@ -78,6 +81,10 @@ class StackedOptimizer:
         if decay.shape not in ((), (n_models,)) or not np.isfinite(decay).all() or (decay < 0).any():
             raise ValueError(f"weight_decay must be non-negative and finite, one value or one per model ({n_models}), got {weight_decay}")
         decay = np.broadcast_to(decay, (n_models,))
+        if isinstance(adam_eps, bool) or not isinstance(adam_eps, (int, float)) or not np.isfinite(adam_eps) or adam_eps <= 0:
+            # 0 would divide 0 by 0 wherever a gradient has always been 0 (a dead unit)
+            raise ValueError(f"adam_eps must be a positive finite number, got {adam_eps!r}")
+        self.adam_eps = float(adam_eps)
         self.name, self.decoupled = name, bool(decoupled_weight_decay)
         self.n_models, self.step_count = n_models, 0
         # One decay for all models is a Python float, as in torch.optim; one per model is a broadcast tensor.
@@ -153,6 +160,6 @@ class StackedOptimizer:
                     state["m"], state["v"] = torch.zeros_like(param), torch.zeros_like(param)
                 state["m"].lerp_(grad, 1 - beta1)
                 state["v"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                denominator = (state["v"].sqrt() / (1 - beta2**t) ** 0.5).add_(ADAM_EPS)
+                denominator = (state["v"].sqrt() / (1 - beta2**t) ** 0.5).add_(self.adam_eps)
                 update = rate / (1 - beta1**t) * state["m"] / denominator
             param.sub_(update if keep is None else torch.where(keep, update, torch.zeros_like(update)))
