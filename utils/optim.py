@@ -29,6 +29,8 @@ class StackedOptimizer:
     tensor (0 freezes that tensor). ``weight_decay`` (one value, or one per model) is coupled L2 (added to the gradient, as
     ``torch.optim.SGD``/``Adam`` do) or, with ``decoupled_weight_decay=True``, decoupled
     (``torch.optim.AdamW``: the weights shrink by ``1 - rate * weight_decay`` before the update).
+    ``adam_eps`` is Adam's ``eps`` (torch's default 1e-8); a tiny one (in float64) makes Adam's step
+    exactly invariant to a rescaled gradient, which an identity check needs.
 
     >>> w = torch.zeros(2, 3, requires_grad=True)
     >>> w.grad = torch.ones(2, 3)
@@ -45,9 +47,13 @@ class StackedOptimizer:
         layer_multipliers: Sequence[float] | Sequence[Sequence[float]] | np.ndarray | None = None,
         weight_decay: float | Sequence[float] | np.ndarray = 0.0,
         decoupled_weight_decay: bool = False,
+        adam_eps: float = ADAM_EPS,
     ):
         if name not in OPTIMIZER_NAMES:
             raise ValueError(f"optimizer must be one of {OPTIMIZER_NAMES}, got {name!r}")
+        if isinstance(adam_eps, bool) or not isinstance(adam_eps, (int, float, np.floating)) or not 0 < adam_eps < np.inf:
+            raise ValueError(f"adam_eps must be a positive finite number, got {adam_eps!r}")
+        self.adam_eps = float(adam_eps)
         self.params = list(params)
         if not self.params:
             raise ValueError("params is empty")
@@ -153,6 +159,6 @@ class StackedOptimizer:
                     state["m"], state["v"] = torch.zeros_like(param), torch.zeros_like(param)
                 state["m"].lerp_(grad, 1 - beta1)
                 state["v"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                denominator = (state["v"].sqrt() / (1 - beta2**t) ** 0.5).add_(ADAM_EPS)
+                denominator = (state["v"].sqrt() / (1 - beta2**t) ** 0.5).add_(self.adam_eps)
                 update = rate / (1 - beta1**t) * state["m"] / denominator
             param.sub_(update if keep is None else torch.where(keep, update, torch.zeros_like(update)))
