@@ -46,3 +46,17 @@ def test_cross_validated_penalty_on_separable_data():
     y = (X[:, 0] > 0).astype(int)
     accuracy, chosen_c = logistic_cv(X[:200], y[:200], X[200:], y[200:], standardize=False, seed=0)
     assert accuracy > 0.9 and chosen_c > 0
+
+
+def test_plateau_choice_takes_the_middle_of_equally_good_rates_and_rejects_bad_widths():
+    records = pd.DataFrame({"preprocessing": ["a"] * 4 + ["b"] * 4, "optimizer": "adam",
+                            "lr": [1e-3, 1e-2, 1e-1, 1.0] * 2, "seed": 0,
+                            "val_accuracy": [0.5, 0.90, 0.91, 0.905, 0.9, 0.2, 0.2, 0.2],
+                            "test_accuracy": 0.8})
+    chosen = chosen_on_validation(records, within=0.02)
+    # a: three rates within two points of the best, the middle is 0.1; b: a plateau of one rate.
+    assert chosen.loc["a", "lr"] == 0.1 and chosen.loc["b", "lr"] == 1e-3
+    assert chosen_on_validation(records, within=0.0).loc["a", "lr"] == 0.1
+    for bad in (-0.01, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="within"):
+            chosen_on_validation(records, within=bad)

@@ -30,16 +30,24 @@ def three_way_split(features: object, labels: object, test_size: float, val_size
     return x_train, y_train, x_val, y_val, x_test, y_test
 
 
-def chosen_on_validation(records: pd.DataFrame) -> pd.DataFrame:
+def chosen_on_validation(records: pd.DataFrame, within: float = 0.0) -> pd.DataFrame:
     """Per preprocessing: the (optimizer, lr) with the best median validation accuracy, and its test accuracy.
 
     ``records`` is a sweep's table (``utils.training.sweep(...).records``) with a validation split.
     Returns one row per preprocessing: optimizer, lr, val (median), test (median), test_min, test_max.
+    With ``within`` > 0 the choice is the middle of the *plateau*: of the settings whose median validation
+    accuracy lies within ``within`` of the best, ordered by learning rate, the middle one (the lower of two
+    middles). Among equally good rates the arg max picks by noise; a quantity that moves with the rate
+    (sensitivity, chapter 6) then moves with the seed.
 
     >>> records = pd.DataFrame({"preprocessing": ["a"] * 4, "optimizer": ["adam"] * 4, "lr": [0.1, 0.1, 1.0, 1.0],
     ...                         "seed": [0, 1, 0, 1], "val_accuracy": [0.8, 0.9, 0.5, 0.6], "test_accuracy": [0.7, 0.8, 0.4, 0.5]})
     >>> chosen_on_validation(records)[["lr", "test"]].round(2).values.tolist()
     [[0.1, 0.75]]
+    >>> flat = pd.DataFrame({"preprocessing": ["a"] * 3, "optimizer": ["adam"] * 3, "lr": [0.01, 0.1, 1.0], "seed": 0,
+    ...                      "val_accuracy": [0.90, 0.89, 0.91], "test_accuracy": [0.9, 0.9, 0.9]})
+    >>> chosen_on_validation(flat)["lr"].tolist(), chosen_on_validation(flat, within=0.02)["lr"].tolist()
+    ([1.0], [0.1])
     """
     needed = {"preprocessing", "optimizer", "lr", "val_accuracy", "test_accuracy"}
     if not isinstance(records, pd.DataFrame) or not needed <= set(records.columns):
@@ -49,8 +57,16 @@ def chosen_on_validation(records: pd.DataFrame) -> pd.DataFrame:
     runs = records.groupby(["preprocessing", "optimizer", "lr"], sort=False)
     by_setting = runs.agg(val=("val_accuracy", "median"), test=("test_accuracy", "median"),
                           test_min=("test_accuracy", "min"), test_max=("test_accuracy", "max"))
-    best = by_setting.loc[by_setting.groupby(level="preprocessing", sort=False)["val"].idxmax()]
-    return best.reset_index(level=["optimizer", "lr"])
+    if not np.isfinite(within) or within < 0:
+        raise ValueError(f"within must be a finite accuracy difference >= 0, got {within}")
+    if within == 0:
+        best = by_setting.loc[by_setting.groupby(level="preprocessing", sort=False)["val"].idxmax()]
+        return best.reset_index(level=["optimizer", "lr"])
+    rows = []
+    for _, settings in by_setting.groupby(level="preprocessing", sort=False):
+        plateau = settings[settings["val"] >= settings["val"].max() - within].sort_index(level="lr")
+        rows.append(plateau.iloc[[(len(plateau) - 1) // 2]])
+    return pd.concat(rows).reset_index(level=["optimizer", "lr"])
 
 
 def seeds_at_chosen(records: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
