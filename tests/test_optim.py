@@ -21,21 +21,21 @@ def _loss(tensors, target):
     return ((torch.tanh(target @ a + b) @ c - 1.0) ** 2).mean()
 
 
-def _reference(name, weight_decay, decoupled):
+def _reference(name, weight_decay, decoupled, eps=1e-8):
     """A torch.optim constructor for one model, the tensors given as parameter groups."""
     def make(groups):
         if name == "sgd":
             return torch.optim.SGD(groups, lr=1.0, weight_decay=weight_decay)
         if name == "momentum":
             return torch.optim.SGD(groups, lr=1.0, momentum=0.9, weight_decay=weight_decay)
-        return (torch.optim.AdamW if decoupled else torch.optim.Adam)(groups, lr=1.0, weight_decay=weight_decay)
+        return (torch.optim.AdamW if decoupled else torch.optim.Adam)(groups, lr=1.0, weight_decay=weight_decay, eps=eps)
     return make
 
 
-def _run(name, multipliers=None, weight_decay=0.0, decoupled=False, steps=6):
+def _run(name, multipliers=None, weight_decay=0.0, decoupled=False, steps=6, eps=1e-8):
     target = torch.randn(5, 3, generator=torch.Generator().manual_seed(1))
     stacked = [t.clone().requires_grad_() for t in _initial()]
-    optimizer = StackedOptimizer(stacked, name, RATES, multipliers, weight_decay, decoupled)
+    optimizer = StackedOptimizer(stacked, name, RATES, multipliers, weight_decay, decoupled, adam_eps=eps)
     for _ in range(steps):
         optimizer.zero_grad()
         sum(_loss([p[i] for p in stacked], target) for i in range(len(RATES))).backward()
@@ -46,7 +46,7 @@ def _run(name, multipliers=None, weight_decay=0.0, decoupled=False, steps=6):
     decays = np.broadcast_to(np.asarray(weight_decay, dtype=float), (len(RATES),))
     for i, rate in enumerate(RATES):
         single = [t[i].clone().requires_grad_() for t in _initial()]
-        reference = _reference(name, float(decays[i]), decoupled)(
+        reference = _reference(name, float(decays[i]), decoupled, eps)(
             [{"params": [p], "lr": rate * float(f)} for p, f in zip(single, factors[i])])
         for _ in range(steps):
             reference.zero_grad()
@@ -67,6 +67,27 @@ def test_per_model_rates_match_torch_optim(name, weight_decay):
 def test_per_layer_multipliers_match_torch_parameter_groups(name, weight_decay):
     _run(name, multipliers=[1 / 255**2, 1.0, 0.5], weight_decay=weight_decay)  # one list for every model
     _run(name, multipliers=[[1.0, 2.0, 0.5], [0.1, 1.0, 1.0], [2.0, 0.0, 1.0]], weight_decay=weight_decay)
+
+
+@pytest.mark.parametrize("eps", [1e-3, 1e-30])
+def test_adam_eps_matches_torch_optim(eps):
+    _run("adam", eps=eps)
+
+
+def test_adam_with_a_tiny_eps_ignores_a_rescaled_gradient():
+    """With eps negligible, Adam's step is the same for a gradient 255 times larger (the book's identity)."""
+    steps = []
+    for scale in (1.0, 255.0):
+        w = torch.zeros(1, 3, dtype=torch.float64, requires_grad=True)
+        optimizer = StackedOptimizer([w], "adam", [0.1], adam_eps=1e-30)
+        w.grad = scale * torch.tensor([[1e-3, -2.0, 0.0]], dtype=torch.float64)
+        optimizer.step()
+        steps.append(w.detach().clone())
+    torch.testing.assert_close(steps[0], steps[1], rtol=1e-15, atol=0.0)
+    default = torch.zeros(1, 3, dtype=torch.float64, requires_grad=True)
+    default.grad = torch.tensor([[1e-9, 0.0, 0.0]], dtype=torch.float64)
+    StackedOptimizer([default], "adam", [0.1]).step()  # eps = 1e-8 dominates a 1e-9 gradient
+    assert abs(default[0, 0].item()) < 0.02
 
 
 @pytest.mark.parametrize("multipliers", [None, [0.01, 1.0, 2.0]])
@@ -129,6 +150,12 @@ def test_all_alive_mask_gives_the_same_numbers_as_no_mask():
         ({"weight_decay": -0.1}, "weight_decay"),
         ({"weight_decay": float("nan")}, "weight_decay"),
         ({"weight_decay": [0.1, 0.1, 0.1]}, "weight_decay"),
+        ({"adam_eps": 0.0}, "adam_eps"),
+        ({"adam_eps": -1e-8}, "adam_eps"),
+        ({"adam_eps": float("nan")}, "adam_eps"),
+        ({"adam_eps": float("inf")}, "adam_eps"),
+        ({"adam_eps": "1e-8"}, "adam_eps"),
+        ({"adam_eps": True}, "adam_eps"),
     ],
 )
 def test_bad_settings_raise_value_errors_naming_the_problem(kwargs, match):

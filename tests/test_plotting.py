@@ -93,3 +93,22 @@ def test_lr_sweep_by_optimizer_makes_one_panel_per_optimizer():
     assert all(any(line.get_linestyle() == ":" for line in axis.get_lines()) for axis in figure.axes)
     with pytest.raises(ValueError):
         plotting.lr_sweep_by_optimizer(_records(), chance=0.1)
+
+
+def test_lr_sweep_by_optimizer_legend_names_every_group_in_one_colour_each():
+    import pandas as pd
+
+    records = pd.concat([_records().assign(optimizer="sgd"),
+                         _records().assign(optimizer="adam").query("preprocessing == 'scaled'")])
+    figure = plotting.lr_sweep_by_optimizer(records, chance=0.1)
+    assert [text.get_text() for text in figure.legends[0].get_texts()] == ["raw", "scaled"]
+    sgd, adam = ([line for line in axis.get_lines() if line.get_marker() == "o"] for axis in figure.axes)
+    assert adam[0].get_label() == "scaled" and adam[0].get_color() == sgd[1].get_color() != sgd[0].get_color()
+
+
+def test_lr_sweep_plot_colours_must_cover_every_group():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="colours lack"):
+        plotting.lr_sweep_plot(_records(), ax=ax, colours={"raw": "#000000"})

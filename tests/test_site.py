@@ -196,12 +196,8 @@ def _axe_script() -> Path:
     return path
 
 
-# Violations below "serious" that the book accepts, each with its reason. Anything else fails.
-ACCEPTED = {
-    # A pandas table in the training chapter whose index has no name renders an empty first header cell;
-    # minor for screen readers (the row labels still read). To be removed with the issue-21 table pass.
-    "empty-table-header": "minor: an unnamed DataFrame index in chapters/05_training",
-}
+# Violations below "serious" that the book accepts, each with its reason (none at present). Anything else fails.
+ACCEPTED: dict[str, str] = {}
 
 
 def _open_in_mode(browser, url: str, mode: str, width: int = 1280, javascript: bool = True) -> tuple:

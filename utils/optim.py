@@ -81,7 +81,7 @@ class StackedOptimizer:
         if decay.shape not in ((), (n_models,)) or not np.isfinite(decay).all() or (decay < 0).any():
             raise ValueError(f"weight_decay must be non-negative and finite, one value or one per model ({n_models}), got {weight_decay}")
         decay = np.broadcast_to(decay, (n_models,))
-        if isinstance(adam_eps, bool) or not isinstance(adam_eps, (int, float)) or not np.isfinite(adam_eps) or adam_eps <= 0:
+        if isinstance(adam_eps, bool) or not isinstance(adam_eps, (int, float, np.floating)) or not np.isfinite(adam_eps) or adam_eps <= 0:
             # 0 would divide 0 by 0 wherever a gradient has always been 0 (a dead unit)
             raise ValueError(f"adam_eps must be a positive finite number, got {adam_eps!r}")
         self.adam_eps = float(adam_eps)

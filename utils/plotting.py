@@ -68,19 +68,27 @@ def histogram_panels(
 
 
 def lr_sweep_plot(
-    records: "pd.DataFrame", metric: str = "test_accuracy", group: str = "preprocessing", ax: plt.Axes | None = None
+    records: "pd.DataFrame",
+    metric: str = "test_accuracy",
+    group: str = "preprocessing",
+    ax: plt.Axes | None = None,
+    colours: Mapping[str, str] | None = None,
 ) -> plt.Axes:
     """Median of ``metric`` over seeds against learning rate (log axis), one line per ``group``,
     with the range over seeds shaded; learning rates where some run diverged are marked with x.
 
     ``records`` needs columns ``lr``, ``seed``, ``diverged``, ``group`` and ``metric`` (as from ``utils.training.sweep``).
+    ``colours`` maps each group to its colour (default: the palette in order of appearance), so that
+    panels showing different subsets of the groups colour each group alike.
     """
     required = {"lr", "seed", "diverged", group, metric}
     if not required <= set(records.columns):
         raise ValueError(f"records lack columns {sorted(required - set(records.columns))}")
+    if colours is not None and not set(records[group]) <= set(colours):
+        raise ValueError(f"colours lack groups {sorted(set(map(str, records[group])) - set(map(str, colours)))}")
     ax = plt.gca() if ax is None else ax
     for index, (name, runs) in enumerate(records.groupby(group, sort=False)):
-        colour = OKABE_ITO[index % len(OKABE_ITO)]
+        colour = OKABE_ITO[index % len(OKABE_ITO)] if colours is None else colours[name]
         by_lr = runs.groupby("lr")[metric]
         lrs = np.array(sorted(runs["lr"].unique()))
         ax.plot(lrs, by_lr.median().loc[lrs], "o-", color=colour, label=str(name), markersize=4)
@@ -147,6 +155,9 @@ def lr_sweep_by_optimizer(
 ) -> plt.Figure:
     """One ``lr_sweep_plot`` panel per optimizer in ``records`` (shared y axis), with a dotted chance line.
 
+    Each preprocessing keeps one colour in every panel, and one legend below the panels names every
+    preprocessing, also those that only some optimizers ran.
+
     >>> import pandas as pd
     >>> runs = pd.DataFrame({"preprocessing": "raw", "optimizer": ["sgd", "adam"], "lr": 0.1, "seed": 0,
     ...                      "test_accuracy": [0.5, 0.6], "diverged": False})
@@ -155,16 +166,22 @@ def lr_sweep_by_optimizer(
     """
     if "optimizer" not in records.columns:
         raise ValueError("records lack an 'optimizer' column")
-    names = {"sgd": "SGD", "adam": "Adam"}
+    names = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam"}
     optimizers = list(dict.fromkeys(records["optimizer"]))
+    groups = list(dict.fromkeys(records["preprocessing"])) if "preprocessing" in records.columns else []
+    colours = {name: OKABE_ITO[index % len(OKABE_ITO)] for index, name in enumerate(groups)}
     fig, axes = plt.subplots(1, len(optimizers), figsize=figsize, sharey=True, squeeze=False)
     for axis, optimizer in zip(axes[0], optimizers):
-        lr_sweep_plot(records[records["optimizer"] == optimizer], metric=metric, ax=axis)
+        lr_sweep_plot(records[records["optimizer"] == optimizer], metric=metric, ax=axis, colours=colours)
         axis.axhline(chance, color="#999999", linestyle=":", linewidth=1)
         axis.set_title(names.get(optimizer, optimizer))
     axes[0][0].set_ylabel(metric.replace("_", " "))
     for axis in axes[0][1:]:
         axis.set_ylabel("")
-    axes[0][-1].legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
+    handles = [plt.Line2D([], [], color=colours[name], marker="o", markersize=4, label=str(name)) for name in groups]
+    columns = min(len(groups), 6)
+    rows = -(-len(groups) // columns)
+    fig.legend(handles=handles, loc="lower center", ncol=columns, fontsize=8, frameon=False)
+    # Room below the panels for the legend's rows (in inches, whatever the figure's height).
+    fig.tight_layout(rect=(0, min(0.4, 0.25 * rows / figsize[1] + 0.02), 1, 1))
     return fig

@@ -19,7 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from utils.models import StackedMLP  # also importable from here, as the chapters do
-from utils.optim import StackedOptimizer
+from utils.optim import ADAM_EPS, StackedOptimizer
 from utils.repro import book_seed, device
 
 # "momentum" is SGD with heavy-ball momentum 0.9, the form of SGD practitioners actually use.
@@ -160,6 +160,7 @@ def train_stacked(
     layer_multipliers: Sequence[float] | Sequence[Sequence[float]] | None = None,
     schedule: object = None,
     callback: Callable[[int, nn.Module], None] | None = None,
+    adam_eps: float = ADAM_EPS,
 ) -> History:
     """Train every model of ``model`` at its own learning rate; mini-batch order follows ``batch_seeds``.
 
@@ -167,14 +168,14 @@ def train_stacked(
     set each model trains on (several preprocessings of the same samples, trained together).
     ``layer_multipliers`` ((n_params,) or (n_models, n_params), in the order of
     ``model.parameter_names()``) multiplies each parameter tensor's learning rate.
-    ``schedule`` and ``callback`` are :func:`fit_stacked`'s. The loop is :func:`fit_stacked`, shared with the
+    ``schedule`` and ``callback`` are :func:`fit_stacked`'s; ``adam_eps`` is Adam's ``eps``. The loop is :func:`fit_stacked`, shared with the
     stacked CNN (which freezes diverged models).
     """
     _check_schedule(learning_rates, steps, batch_size)
     if not len(learning_rates) == len(batch_seeds) == model.n_models:
         raise ValueError("need one learning rate and one batch seed per model")
     params = [model.get_parameter(name) for name in model.parameter_names()]
-    opt = StackedOptimizer(params, optimizer, list(learning_rates), layer_multipliers, weight_decay)
+    opt = StackedOptimizer(params, optimizer, list(learning_rates), layer_multipliers, weight_decay, adam_eps=adam_eps)
     sets = _feature_set_index(features, feature_sets, model.n_models)
 
     def batch(index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
