@@ -462,3 +462,25 @@ def test_bounded_and_binary_columns_are_left_alone():
     binary = (np.arange(N) % 10 == 0).astype(float)  # 90 % zeros
     row = report_of(binary)
     assert first(row) == "none needed (binary)" and "pure noise" not in row["advice"]
+
+
+def test_advised_transformer_applies_each_kind_fitted_on_training_data():
+    from sklearn.preprocessing import PowerTransformer, RobustScaler, StandardScaler
+
+    skewed = gamma_column(2.5) + 0.5
+    table = pd.DataFrame({"log": skewed, "yeo": 1000 + gamma_column(1.0), "robust": NORMAL, "plain": 3000 * NORMAL,
+                          "none": NORMAL[::-1], "id": np.arange(N, dtype=float)})
+    advice = pd.Series({"log": "log, then standardize", "yeo": "a power transform (Yeo-Johnson), then standardize",
+                        "robust": ROBUST, "plain": "StandardScaler", "none": "none needed", "id": "an ID? drop it"})
+    fitted = sr.advised_transformer(advice).fit(table)
+    new = table.iloc[:5].assign(log=[0.0, 1.0, 2.0, 3.0, 4.0], robust=[100.0, 0.0, 0.0, 0.0, 0.0])
+    out = fitted.transform(new)
+    assert out.shape == (5, 5) and np.isfinite(out).all()  # the ID dropped; the log clipped at the training minimum
+    logged = np.log(np.maximum(new["log"], skewed.min()))
+    assert np.allclose(out[:, 0], (logged - np.log(skewed).mean()) / np.log(skewed).std())
+    assert np.allclose(out[:, 1], PowerTransformer().fit(table[["yeo"]]).transform(new[["yeo"]])[:, 0])
+    assert out[0, 2] == sr.OUTLIER_CUT and np.allclose(out[1:, 2], RobustScaler().fit(table[["robust"]]).transform(new[["robust"]])[1:, 0])
+    assert np.allclose(out[:, 3], StandardScaler().fit(table[["plain"]]).transform(new[["plain"]])[:, 0])
+    assert np.allclose(out[:, 4], new["none"])
+    with pytest.raises(ValueError, match="'x'.*impute"):
+        sr.advised_transformer(pd.Series({"x": "impute or drop the 1 NaN"}))

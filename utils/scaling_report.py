@@ -458,6 +458,59 @@ def first_advice(report: pd.DataFrame) -> pd.Series:
     return report["advice"].str.split(" | ", regex=False).str[0]
 
 
+# --- Following the advice: one scikit-learn transformer, fitted on the training split ---------------------
+class _ClipBelowTrainingMinimum:
+    """Clip new values at the training minimum (so a log stays finite on new data); sklearn-compatible."""
+
+    def fit(self, x: np.ndarray, y: object = None) -> "_ClipBelowTrainingMinimum":
+        self.minimum_ = np.nanmin(np.asarray(x, dtype=np.float64), axis=0)
+        return self
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        return np.maximum(np.asarray(x, dtype=np.float64), self.minimum_)
+
+    def fit_transform(self, x: np.ndarray, y: object = None) -> np.ndarray:
+        return self.fit(x).transform(x)
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {}
+
+    def set_params(self, **params: object) -> "_ClipBelowTrainingMinimum":
+        return self
+
+
+def advised_transformer(advice: pd.Series):
+    """A ``ColumnTransformer`` that applies each feature's first advice (``first_advice(report)``).
+
+    Fit it on the training split, as the report was. Advice it cannot apply on its own (impute, clip
+    gross extremes) raises a ValueError naming the feature, rather than being skipped silently.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, MaxAbsScaler, PowerTransformer, RobustScaler, StandardScaler
+
+    def step(text: str, feature: str):
+        if text.startswith("log,"):
+            return make_pipeline(_ClipBelowTrainingMinimum(), FunctionTransformer(np.log), StandardScaler())
+        if text.startswith("log1p"):
+            return make_pipeline(_ClipBelowTrainingMinimum(), FunctionTransformer(np.log1p), StandardScaler())
+        if text.startswith("a power transform (Yeo-Johnson)"):
+            return PowerTransformer(method="yeo-johnson")  # standardizes after the transform
+        if text.startswith("RobustScaler, then clip"):
+            return make_pipeline(RobustScaler(), FunctionTransformer(np.clip, kw_args={"a_min": -OUTLIER_CUT, "a_max": OUTLIER_CUT}))
+        if text.startswith(("StandardScaler", "subtract a reference")):  # scikit-learn computes in float64
+            return StandardScaler()
+        if text.startswith("MaxAbsScaler"):
+            return MaxAbsScaler()
+        if text.startswith("none needed"):
+            return "passthrough"
+        if text.startswith(("an ID?", "constant")):
+            return "drop"
+        raise ValueError(f"advice for {feature!r} is not applied automatically: {text!r}")
+
+    return ColumnTransformer([(str(feature), step(text, str(feature)), [feature]) for feature, text in advice.items()])
+
+
 # --- Command line -------------------------------------------------------------------------------------------
 SHOWN = ["n", "NaN", "inf", "range", "std", "std / median feature's", "skewness", "outlier share", "zero share",
          "distinct", "spacing / std"]
