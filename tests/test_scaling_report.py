@@ -484,3 +484,17 @@ def test_advised_transformer_applies_each_kind_fitted_on_training_data():
     assert np.allclose(out[:, 4], new["none"])
     with pytest.raises(ValueError, match="'x'.*impute"):
         sr.advised_transformer(pd.Series({"x": "impute or drop the 1 NaN"}))
+
+
+def test_date_columns_get_a_seconds_hint(tmp_path):
+    table = pd.DataFrame({"day": ["2024-01-01", "2024-01-02", "2024-01-05"], "size": [1.0, 2.0, 4.0]})
+    with pytest.raises(TypeError, match=r"\['day'\] look like dates: convert them to seconds"):
+        scaling_report(table)
+    with pytest.raises(TypeError, match="look like dates"):
+        scaling_report(table.assign(day=pd.to_datetime(table["day"])))
+    with pytest.raises(TypeError) as refused:
+        scaling_report(pd.DataFrame({"colour": ["red", "blue"], "size": [1.0, 2.0]}))
+    assert "dates" not in str(refused.value)
+    table.to_csv(tmp_path / "dated.csv", index=False)
+    done = run_cli(str(tmp_path / "dated.csv"))
+    assert done.returncode == 2 and "seconds since a reference" in done.stderr

@@ -108,6 +108,18 @@ class Advice(NamedTuple):
 
 
 # --- Input checks -------------------------------------------------------------------------------------
+def _looks_like_dates(column: pd.Series) -> bool:
+    """True for datetime columns, and for text columns whose first values all parse as dates."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return True
+    sample = column.dropna().astype(str).head(20)
+    if sample.empty or not sample.str.contains(r"\d").all():
+        return False
+    with warnings.catch_warnings():  # pandas warns when it has to guess the format
+        warnings.simplefilter("ignore")
+        return bool(pd.to_datetime(sample, errors="coerce").notna().all())
+
+
 def _as_features(data: object, names: Sequence[str] | None, what: str, min_rows: int = 2,
                  images: bool = False) -> tuple[np.ndarray, list[str], bool, bool]:
     """(values (n, features) float64, names, is_image, is_8bit_dtype) with every input check."""
@@ -118,7 +130,10 @@ def _as_features(data: object, names: Sequence[str] | None, what: str, min_rows:
     if isinstance(data, pd.DataFrame):
         bad = [str(c) for c in data.columns if not (pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c]))]
         if bad:
-            raise TypeError(f"{what} has non-numeric column(s) {bad}: encode or drop them first")
+            dates = [str(c) for c in data.columns if str(c) in bad and _looks_like_dates(data[c])]
+            hint = (f"; {dates} look like dates: convert them to seconds since a reference, e.g. "
+                    "(pd.to_datetime(column) - pd.Timestamp('2000-01-01')).dt.total_seconds()") if dates else ""
+            raise TypeError(f"{what} has non-numeric column(s) {bad}: encode or drop them first{hint}")
         uint8 = len(data.columns) > 0 and all(data[c].dtype == np.uint8 for c in data.columns)
         if names is None:
             names = [str(c) for c in data.columns]
