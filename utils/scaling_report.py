@@ -523,7 +523,13 @@ def advised_transformer(advice: pd.Series):
             return "drop"
         raise ValueError(f"advice for {feature!r} is not applied automatically: {text!r}")
 
-    return ColumnTransformer([(str(feature), step(text, str(feature)), [feature]) for feature, text in advice.items()])
+    # One step per kind of advice (in order of first appearance), over all its features: fewer, faster fits.
+    kinds: dict[str, tuple[str, list]] = {}
+    for feature, text in advice.items():
+        name = step(text, str(feature))  # raises on advice it cannot apply
+        kind = name if isinstance(name, str) else text.split(" (")[0].split(",")[0]
+        kinds.setdefault(kind, (text, []))[1].append(feature)
+    return ColumnTransformer([(kind, step(text, str(features[0])), features) for kind, (text, features) in kinds.items()])
 
 
 # --- Command line -------------------------------------------------------------------------------------------
