@@ -22,8 +22,11 @@ from scipy import stats
 
 # --- Thresholds: the book's own, each from the measurement that motivates it -------------------------
 # The rules are tried in this order, and the first that fits gives the main advice (see ``advise``):
-# non-finite values, constant, large offset, 8-bit pixels, sparse counts, skewed body, outliers, mixed
-# units, far from centred, none needed; then notes: tiny spread (noise?), rare pixels, float16, new data.
+# non-finite values, constant, ID, large offset, 8-bit pixels, other integer pixels (measured bit depth),
+# sparse counts (clipped first if gross outliers), skewed body (log if it removes the skew, else
+# Yeo-Johnson), gross outliers, binary, mixed units, absolute scale, bounded in [0, 1], far from
+# centred, none needed; then notes: categorical codes, tiny spread (noise?), rare pixels, float16,
+# log on new data, new data outside the training range beyond what i.i.d. data give.
 # Each constant says whether it is MEASURED (a chapter's experiment sets or checks it) or a CONVENTION
 # (a common rule of thumb that no chapter of this book measures; change it freely).
 # Robust outliers (CONVENTION: no chapter measures a detection cut): |x - median| / IQR above this
@@ -533,7 +536,7 @@ def advised_transformer(advice: pd.Series):
 
 
 # --- Command line -------------------------------------------------------------------------------------------
-SHOWN = ["n", "NaN", "inf", "range", "std", "std / median feature's", "skewness", "outlier share", "zero share",
+SHOWN = ["n", "NaN", "inf", "range", "std", "std / median feature's", "skewness", "outlier share", "extremity", "zero share",
          "distinct", "spacing / std"]
 
 
@@ -553,7 +556,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError, TypeError, KeyError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    shown = SHOWN + (["test outside train range"] if test is not None else [])
+    shown = SHOWN + (["test outside train range", "expected outside share (i.i.d.)"] if test is not None else [])
     with pd.option_context("display.width", 200, "display.max_columns", None, "display.max_rows", None):
         print(report[shown].to_string(float_format=lambda value: f"{value:.3g}"))
     print()
