@@ -57,3 +57,20 @@ def test_bad_settings_are_named():
         bootstrap_ci(np.median, [1.0, 2.0], n_resamples=10)
     with pytest.raises(ValueError, match="at least one sample"):
         bootstrap_ci(np.median)
+
+
+def test_corrected_paired_interval_matches_nadeau_bengio_by_hand():
+    from scipy import stats as scipy_stats
+
+    from utils.stats import corrected_paired_interval
+
+    differences = np.array([0.01, -0.02, 0.03, 0.0, 0.02, 0.01])
+    mean, low, high = corrected_paired_interval(differences, test_share=0.25)
+    half = scipy_stats.t.ppf(0.975, 5) * np.sqrt((1 / 6 + 1 / 3) * differences.var(ddof=1))
+    assert np.isclose(mean, differences.mean()) and np.isclose(high - mean, half) and np.isclose(mean - low, half)
+    naive = scipy_stats.t.ppf(0.975, 5) * differences.std(ddof=1) / np.sqrt(6)
+    assert half > naive  # overlapping splits: wider than the plain t interval
+    with pytest.raises(ValueError, match="test_share"):
+        corrected_paired_interval(differences, test_share=1.0)
+    with pytest.raises(ValueError, match="NaN"):
+        corrected_paired_interval([0.1, np.nan], test_share=0.25)

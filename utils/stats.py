@@ -81,3 +81,28 @@ def share_of_gap(start: object, moved: object, end: object) -> float:
     """
     gap = np.median(end) - np.median(start)
     return float((np.median(moved) - np.median(start)) / gap) if gap != 0 else float("nan")
+
+
+def corrected_paired_interval(differences: object, test_share: float, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of paired differences over repeated random splits, with the Nadeau-Bengio corrected t interval.
+
+    Random splits overlap, so their differences are correlated and the plain t interval is too narrow.
+    Nadeau and Bengio (2003) inflate the variance of the mean from s^2 / J to (1 / J + n_test / n_train) s^2
+    over J splits; ``test_share`` is n_test / (n_train + n_test). Returns (mean, low, high).
+
+    >>> mean, low, high = corrected_paired_interval([1.0, 2.0, 3.0, 2.0], test_share=0.25)
+    >>> mean, round(high - mean, 3)
+    (2.0, 1.985)
+    """
+    from scipy import stats
+
+    array = _as_samples(differences, "differences")
+    if not 0 < test_share < 1:
+        raise ValueError(f"test_share must be in (0, 1), got {test_share}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    splits = len(array)
+    variance = (1 / splits + test_share / (1 - test_share)) * array.var(ddof=1)
+    half = stats.t.ppf(0.5 + level / 2, splits - 1) * np.sqrt(variance)
+    mean = float(array.mean())
+    return mean, mean - float(half), mean + float(half)
