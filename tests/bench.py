@@ -1,8 +1,8 @@
 """`make bench`: time every notebook cold, the whole book, a no-change rebuild and the test suite.
 
 Prints a table, writes it to _build/bench.md (and the raw numbers to _build/bench.json), and exits
-with status 1 when a budget is exceeded. Budgets (2-core machine): every notebook <= 20 s, whole
-book <= 90 s, no-change rebuild <= 10 s, test suite <= 240 s, `utils.scaling_report` on a 100,000 x 50
+with status 1 when a budget is exceeded. Budgets (2-core machine): every notebook <= 30 s (aim 20 s), whole
+book <= 150 s, no-change rebuild <= 10 s, test suite <= 360 s, `utils.scaling_report` on a 100,000 x 50
 table <= 2 s (best of 3, so the number is the function's, not a neighbour's). The bare-kernel row is a notebook
 that only imports numpy, torch, scikit-learn and matplotlib, measured in the same run, so the
 notebook times can be read as "kernel start-up + this much real work".
@@ -32,7 +32,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
 BIN = Path(sys.executable).parent
-BUDGETS = {"notebook": 20.0, "book": 90.0, "rebuild": 10.0, "tests": 240.0, "scaling_report": 2.0}
+BUDGETS = {"notebook": 30.0, "book": 150.0, "rebuild": 10.0, "tests": 360.0, "scaling_report": 2.0}  # the developers' guide
 BARE_KERNEL = "import numpy, torch, sklearn, matplotlib.pyplot"
 OLD_OPTIMIZER_COMMIT = "e1ed07e5ca3cfd4e9a91ccbc614e47a2e942e8a7"  # last commit with training._StackedOptimizer
 
