@@ -126,6 +126,7 @@ def cross_validated_networks(
     seed: int,
     n_folds: int = 5,
     steps: int = 200,
+    decoupled: bool = False,
 ) -> CrossValidated:
     """Choose (learning rate, weight decay) per data set by stratified k-fold cross-validation, then refit.
 
@@ -133,7 +134,8 @@ def cross_validated_networks(
     scaler (``scaler()`` must return a fresh scikit-learn transformer, e.g. ``StandardScaler``) is
     fitted on the fold's training part only, so no statistic leaks from the validation part. Every
     (data set, fold, setting) network trains in one call of :func:`fit_small_networks`; the setting
-    with the best mean fold accuracy is refitted on all of the data set's samples.
+    with the best mean fold accuracy is refitted on all of the data set's samples. ``decoupled`` picks
+    the weight decay's kind, as in :func:`fit_small_networks` (coupled L2 or AdamW).
 
     >>> X = np.random.default_rng(0).normal(size=(2, 40, 2)); y = (X[..., 0] > 0).astype(int)
     >>> from sklearn.preprocessing import StandardScaler
@@ -164,7 +166,7 @@ def cross_validated_networks(
                 keys.append((data_set, setting))
     rates, decays = np.array([settings[setting] for _, setting in keys]).T
     fold_models = fit_small_networks(np.stack(train_x), np.stack(train_y), rates, [data_set for data_set, _ in keys],
-                                     weight_decay=decays, steps=steps)
+                                     weight_decay=decays, steps=steps, decoupled=decoupled)
     scores = pd.DataFrame(keys, columns=["data set", "setting"]).assign(
         accuracy=accuracies(fold_models, np.stack(val_x), np.stack(val_y)))
     mean_scores = scores.groupby(["data set", "setting"])["accuracy"].mean().unstack()
@@ -172,7 +174,7 @@ def cross_validated_networks(
     scalers = [scaler().fit(features) for features in x]
     scaled = np.stack([fitted.transform(features) for fitted, features in zip(scalers, x)])
     refit = fit_small_networks(scaled, y, [lr for lr, _ in best], list(range(len(x))), weight_decay=[decay for _, decay in best],
-                               steps=steps)
+                               steps=steps, decoupled=decoupled)
     return CrossValidated(refit, best, mean_scores, scalers)
 
 
