@@ -111,11 +111,16 @@ def test_cross_page_numbers_exist_in_their_notebooks():
 
 def test_exercise_index_lists_every_exercise():
     index = (ROOT / "exercises.md").read_text()
+    in_book_order = []
     for path in CHAPTERS:
         notebook = nbformat.read(path, as_version=4)
         prose = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
-        for label in re.findall(r"```\{exercise-start\}\n:label: (\S+)", prose):
-            assert f"{{ref}}`{label}`" in index, f"exercise {label} missing from exercises.md"
+        in_book_order += re.findall(r"```\{exercise-start\}\n:label: (\S+)", prose)
+    listed = re.findall(r"\{ref\}`(\S+-ex-\S+)`", index)
+    for label in in_book_order:
+        assert label in listed, f"exercise {label} missing from exercises.md"
+    # The index numbers nothing itself: its rows must follow the chapters' order, or 4.3 reads before 4.2.
+    assert listed == in_book_order, "exercises.md lists the exercises out of the chapters' order"
 
 
 def _reading_minutes(path) -> float:
