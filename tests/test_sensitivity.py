@@ -93,6 +93,7 @@ def test_probability_change_steps_down_at_the_top_of_the_range():
     lambda m: sensitivity.output_gradients(m, [[np.nan, 1.0, 2.0, 3.0]]),
     lambda m: sensitivity.smallest_change(m, [[np.nan, 1.0, 2.0, 3.0]]),
     lambda m: sensitivity.probability_change(m, [[np.inf, 1.0, 2.0, 3.0]]),
+    lambda m: sensitivity.all_features_change(m, [[np.nan, 1.0, 2.0, 3.0]]),
 ])
 def test_nan_and_inf_are_rejected(call):
     with pytest.raises(ValueError, match="NaN|inf"):
@@ -100,7 +101,8 @@ def test_nan_and_inf_are_rejected(call):
 
 
 def test_a_model_with_a_different_number_of_inputs_is_rejected():
-    for call in (sensitivity.output_gradients, sensitivity.smallest_change, sensitivity.probability_change):
+    for call in (sensitivity.output_gradients, sensitivity.smallest_change, sensitivity.probability_change,
+                 sensitivity.all_features_change):
         with pytest.raises(ValueError, match="takes 4 input features, but the data have 3"):
             call(_network(4), _raw(d=3))
 
@@ -129,6 +131,24 @@ def test_wrong_shapes_and_settings_are_rejected():
         sensitivity.fraction_moved([[0.1]], threshold=np.nan)
     with pytest.raises(ValueError, match="NaN"):
         sensitivity.fraction_moved([[np.nan]], threshold=0.1)
+
+
+def test_all_features_change_adds_up_what_single_features_do_and_stays_in_range():
+    model, raw = _network(), _raw()
+    together = sensitivity.all_features_change(model, raw, step=2.0)
+    alone = sensitivity.probability_change(model, raw, step=2.0)
+    assert together.shape == (len(raw),) and (together > 0).all()
+    # Moving every feature against the gradient lowers the probability more than any single feature's change.
+    assert (together > alone.max(axis=1)).all()
+    # At the top of the range a feature cannot move up: clipping keeps the moved inputs in [low, high].
+    at_top = np.full_like(raw, 255.0)
+    assert np.isfinite(sensitivity.all_features_change(model, at_top, step=1.0)).all()
+    only_first = sensitivity.all_features_change(model, raw, step=2.0, features=[0])
+    assert (only_first <= together).all()
+    with pytest.raises(ValueError, match="step"):
+        sensitivity.all_features_change(model, raw, step=-1.0)
+    with pytest.raises(ValueError, match="features"):
+        sensitivity.all_features_change(model, raw, features=[9])
 
 
 def test_the_criterion_constants_are_fixed_numbers():

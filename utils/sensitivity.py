@@ -242,6 +242,45 @@ def probability_change(
     return answer
 
 
+def all_features_change(
+    model: nn.Module,
+    raw_inputs: object,
+    shift: object = 0.0,
+    scale: object = 1.0,
+    *,
+    step: float = 1.0,
+    low: float = 0.0,
+    high: float = 255.0,
+    features: object = None,
+) -> np.ndarray:
+    """Drop of the predicted class's probability when every feature moves ``step`` raw units at once: (n,).
+
+    Each feature in ``features`` moves against the sign of the predicted class's log-probability
+    gradient (the steepest first-order descent within a box of ``step`` per feature, the attack budget
+    of the adversarial literature in raw units), clipped to ``[low, high]``. The counterpart of
+    :func:`probability_change`, which moves one feature at a time: one-level changes that register
+    nowhere alone can add up.
+
+    >>> layer = nn.Linear(2, 2, bias=False)
+    >>> _ = layer.weight.data.copy_(torch.tensor([[1.0, 1.0], [0.0, 0.0]]))
+    >>> all_features_change(layer, [[5.0, 5.0]], step=1.0, high=10.0).round(4).tolist()  # sigmoid(10) - sigmoid(8)
+    [0.0003]
+    """
+    raw, shift, scale, features = _prepare(model, raw_inputs, shift, scale, low, high, features)
+    if not np.isfinite(step) or step <= 0 or step > high - low:
+        raise ValueError(f"step must be positive and fit in the range, got {step}")
+    direction = -np.sign(output_gradients(model, raw, shift, scale)["log_prob"][:, features])
+    moved = raw.copy()
+    moved[:, features] = np.clip(raw[:, features] + step * direction, low, high)
+    parameter = next(model.parameters())
+    with torch.no_grad():
+        probabilities = [torch.softmax(model(torch.as_tensor((values - shift) / scale, dtype=parameter.dtype,
+                                                              device=parameter.device)).double().cpu(), dim=1).numpy()
+                         for values in (raw, moved)]
+    rows, predicted = np.arange(len(raw)), probabilities[0].argmax(axis=1)
+    return probabilities[0][rows, predicted] - probabilities[1][rows, predicted]
+
+
 def fraction_moved(changes: object, threshold: float) -> float:
     """Fraction of (sample, feature) pairs whose probability change exceeds ``threshold``.
 
