@@ -126,7 +126,9 @@ def test_exercise_index_lists_every_exercise():
 def _reading_minutes(path) -> float:
     notebook = nbformat.read(path, as_version=4)
     words = len(re.findall(r"[A-Za-z]+", " ".join(c.source for c in notebook.cells if c.cell_type == "markdown")))
-    visible_code = [c for c in notebook.cells if c.cell_type == "code" and "remove-cell" not in c.metadata.get("tags", [])]
+    # Code the page shows: not removed cells, and not cells whose code hides behind a click (figures, long set-ups).
+    shown = lambda cell: not {"remove-cell", "remove-input", "hide-input"} & set(cell.metadata.get("tags", []))  # noqa: E731
+    visible_code = [c for c in notebook.cells if c.cell_type == "code" and shown(c)]
     lines = sum(len(c.source.splitlines()) for c in visible_code)
     return words / 200 + lines / 15
 
