@@ -12,7 +12,7 @@ export MPLBACKEND := agg
 
 help:
 	@echo "make book   build the site into _build/html (executes notebooks, cached)"
-	@echo "make test   unit tests, notebook hygiene, every chapter under nbval, strict build checks"
+	@echo "make test   unit tests, notebook hygiene, strict build (runs every chapter and its checks at BOOK_SEED), site checks"
 	@echo "make bench  time every notebook cold, a no-change rebuild and the test suite"
 	@echo "make lab    build the reader notebooks (make notebooks) and open them in JupyterLab"
 	@echo "make lab-source  open the chapter sources (chapters/, MyST) in JupyterLab, for authors"
@@ -41,8 +41,10 @@ book: $(STAMP)
 	$(BIN)/python tools/make_reader_notebooks.py
 	@echo "Open $(CURDIR)/_build/html/index.html"
 
+# Every chapter runs once, in the strict build (its hidden checks raise, and an error fails the build);
+# the execution cache is kept per BOOK_SEED (_ext/sphinx_seed_cache.py), so `BOOK_SEED=7 make test` runs seed 7.
 test: $(STAMP)
-	$(BIN)/python -m pytest tests utils chapters --doctest-modules --nbval-lax --nbval-current-env -p no:cacheprovider --durations=10
+	$(BIN)/python -m pytest tests utils --doctest-modules -p no:cacheprovider --durations=10
 
 bench: $(STAMP)
 	$(BIN)/python tests/bench.py

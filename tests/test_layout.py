@@ -53,6 +53,22 @@ def test_chapters_import_utils_not_the_machinery(notebook):
 
 def test_config_loads_the_sphinx_package_from_ext():
     config = (ROOT / "_config.yml").read_text()
-    for name in ("sphinx_site", "sphinx_lists", "sphinx_reader_notebooks"):
+    for name in ("sphinx_site", "sphinx_lists", "sphinx_reader_notebooks", "sphinx_seed_cache"):
         assert f"_ext.{name}" in config
         assert not (ROOT / "utils" / f"{name}.py").exists()
+
+
+def test_the_execution_cache_is_kept_per_seed(tmp_path):
+    from _ext.sphinx_seed_cache import keep_cache_for_seed
+
+    cache = tmp_path / ".jupyter_cache"
+    assert not keep_cache_for_seed(cache, "0")  # nothing to keep; stamped
+    (cache / "global.db").write_text("outputs of seed 0")
+    assert keep_cache_for_seed(cache, "0") and (cache / "global.db").exists()
+    # Another seed: seed 0's outputs must not be served, so the cache is emptied and restamped.
+    assert not keep_cache_for_seed(cache, "7") and not (cache / "global.db").exists()
+    assert (cache / "BOOK_SEED").read_text().strip() == "7"
+    # A cache without a stamp (filled before this extension) is not trusted either.
+    (cache / "BOOK_SEED").unlink()
+    (cache / "global.db").write_text("unknown seed")
+    assert not keep_cache_for_seed(cache, "7") and not (cache / "global.db").exists()
