@@ -140,15 +140,30 @@ def test_all_features_change_adds_up_what_single_features_do_and_stays_in_range(
     assert together.shape == (len(raw),) and (together > 0).all()
     # Moving every feature against the gradient lowers the probability more than any single feature's change.
     assert (together > alone.max(axis=1)).all()
-    # At the top of the range a feature cannot move up: clipping keeps the moved inputs in [low, high].
-    at_top = np.full_like(raw, 255.0)
-    assert np.isfinite(sensitivity.all_features_change(model, at_top, step=1.0)).all()
     only_first = sensitivity.all_features_change(model, raw, step=2.0, features=[0])
     assert (only_first <= together).all()
+
+
+def test_all_features_change_clips_at_the_range_and_moves_only_the_features_named():
+    # Logits (300 - x0, 0): class 0 is predicted at x0 = 255 and its probability falls as x0 rises, so the
+    # attack wants to move x0 up, which the range forbids: the drop is exactly 0.
+    layer = nn.Linear(2, 2).double()
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([[-1.0, 0.5], [0.0, 0.0]]))
+        layer.bias.copy_(torch.tensor([300.0, 0.0]))
+    assert sensitivity.all_features_change(layer, [[255.0, 10.0]], features=[0])[0] == 0.0
+    # Inside the range, by hand: x0 up by 3 (logit 0 from 5 to 2), x1 untouched although its gradient is not 0.
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    drop = sensitivity.all_features_change(layer, [[296.0, 2.0]], step=3.0, high=400.0, features=[0])[0]
+    assert np.isclose(drop, sigmoid(300 - 296 + 1.0) - sigmoid(300 - 299 + 1.0))
+    # Given signs replace the gradient's direction: moving x0 down raises the probability (a negative drop).
+    assert sensitivity.all_features_change(layer, [[296.0, 2.0]], step=3.0, high=400.0, features=[0], signs=[[-1.0]])[0] < 0
+    with pytest.raises(ValueError, match="signs"):
+        sensitivity.all_features_change(layer, [[200.0, 2.0]], signs=[[0.5, 1.0]])
     with pytest.raises(ValueError, match="step"):
-        sensitivity.all_features_change(model, raw, step=-1.0)
+        sensitivity.all_features_change(layer, [[200.0, 2.0]], step=-1.0)
     with pytest.raises(ValueError, match="features"):
-        sensitivity.all_features_change(model, raw, features=[9])
+        sensitivity.all_features_change(layer, [[200.0, 2.0]], features=[9])
 
 
 def test_the_criterion_constants_are_fixed_numbers():

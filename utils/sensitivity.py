@@ -252,14 +252,16 @@ def all_features_change(
     low: float = 0.0,
     high: float = 255.0,
     features: object = None,
+    signs: object = None,
 ) -> np.ndarray:
     """Drop of the predicted class's probability when every feature moves ``step`` raw units at once: (n,).
 
     Each feature in ``features`` moves against the sign of the predicted class's log-probability
     gradient (the steepest first-order descent within a box of ``step`` per feature, the attack budget
-    of the adversarial literature in raw units), clipped to ``[low, high]``. The counterpart of
-    :func:`probability_change`, which moves one feature at a time: one-level changes that register
-    nowhere alone can add up.
+    of the adversarial literature in raw units), clipped to ``[low, high]``: one step of a first-order
+    attack, so a lower bound on the worst drop within the box. ``signs`` (n, len(features)) of +1/-1
+    replaces the gradient's direction (e.g. random signs, the direction's control). The counterpart of
+    :func:`probability_change`, which moves one feature at a time.
 
     >>> layer = nn.Linear(2, 2, bias=False)
     >>> _ = layer.weight.data.copy_(torch.tensor([[1.0, 1.0], [0.0, 0.0]]))
@@ -269,7 +271,12 @@ def all_features_change(
     raw, shift, scale, features = _prepare(model, raw_inputs, shift, scale, low, high, features)
     if not np.isfinite(step) or step <= 0 or step > high - low:
         raise ValueError(f"step must be positive and fit in the range, got {step}")
-    direction = -np.sign(output_gradients(model, raw, shift, scale)["log_prob"][:, features])
+    if signs is None:
+        direction = -np.sign(output_gradients(model, raw, shift, scale)["log_prob"][:, features])
+    else:
+        direction = as_float_matrix(signs, "signs")
+        if direction.shape != (len(raw), len(features)) or not np.isin(direction, (-1.0, 1.0)).all():
+            raise ValueError(f"signs must be +1 or -1 with shape {(len(raw), len(features))}, got shape {direction.shape}")
     moved = raw.copy()
     moved[:, features] = np.clip(raw[:, features] + step * direction, low, high)
     parameter = next(model.parameters())
