@@ -204,6 +204,19 @@ def smallest_change(
     return answer
 
 
+def _check_step(step: float, low: float, high: float) -> None:
+    if not np.isfinite(step) or step <= 0 or step > high - low:
+        raise ValueError(f"step must be positive and fit in the range, got {step}")
+
+
+def _probabilities(model: nn.Module, raw: np.ndarray, shift: np.ndarray, scale: np.ndarray) -> torch.Tensor:
+    """Softmax of the model on ``(raw - shift) / scale``, in float64 on the CPU: (n, classes)."""
+    parameter = next(model.parameters())
+    with torch.no_grad():
+        logits = model(torch.as_tensor((raw - shift) / scale, dtype=parameter.dtype, device=parameter.device))
+    return torch.softmax(logits.double().cpu(), dim=1)
+
+
 def probability_change(
     model: nn.Module,
     raw_inputs: object,
@@ -226,11 +239,8 @@ def probability_change(
     [[0.2311]]
     """
     raw, shift, scale, features = _prepare(model, raw_inputs, shift, scale, low, high, features)
-    if not np.isfinite(step) or step <= 0 or step > high - low:
-        raise ValueError(f"step must be positive and fit in the range, got {step}")
-    with torch.no_grad():
-        parameter = next(model.parameters())
-        base = torch.softmax(model(torch.as_tensor((raw - shift) / scale, dtype=parameter.dtype, device=parameter.device)).double().cpu(), dim=1)
+    _check_step(step, low, high)
+    base = _probabilities(model, raw, shift, scale)
     predicted = base.argmax(dim=1)
     answer = np.empty((len(raw), len(features)))
     for start in range(0, len(features), chunk):
@@ -269,8 +279,7 @@ def all_features_change(
     [0.0003]
     """
     raw, shift, scale, features = _prepare(model, raw_inputs, shift, scale, low, high, features)
-    if not np.isfinite(step) or step <= 0 or step > high - low:
-        raise ValueError(f"step must be positive and fit in the range, got {step}")
+    _check_step(step, low, high)
     if signs is None:
         direction = -np.sign(output_gradients(model, raw, shift, scale)["log_prob"][:, features])
     else:
@@ -279,11 +288,7 @@ def all_features_change(
             raise ValueError(f"signs must be +1 or -1 with shape {(len(raw), len(features))}, got shape {direction.shape}")
     moved = raw.copy()
     moved[:, features] = np.clip(raw[:, features] + step * direction, low, high)
-    parameter = next(model.parameters())
-    with torch.no_grad():
-        probabilities = [torch.softmax(model(torch.as_tensor((values - shift) / scale, dtype=parameter.dtype,
-                                                              device=parameter.device)).double().cpu(), dim=1).numpy()
-                         for values in (raw, moved)]
+    probabilities = [_probabilities(model, values, shift, scale).numpy() for values in (raw, moved)]
     rows, predicted = np.arange(len(raw)), probabilities[0].argmax(axis=1)
     return probabilities[0][rows, predicted] - probabilities[1][rows, predicted]
 
