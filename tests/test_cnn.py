@@ -4,7 +4,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from utils.cnn import StackedCNN, stacked_accuracy, sweep_cnn, train_stacked_cnn
+from utils.cnn import StackedCNN, stacked_accuracy, stacked_logits, sweep_cnn, train_stacked_cnn
 
 
 def _task(n=96, seed=0):
@@ -119,3 +119,25 @@ def test_adam_identity_holds_with_a_tiny_eps():
                                        layer_multipliers=[factor, 1, 1, 1, 1, 1], adam_eps=1e-30).losses
     assert np.abs(runs["raw"] - runs["unit"]).max() < 1e-12
     assert torch.allclose(raw.w1 * 255, unit.w1, atol=1e-10)
+
+
+def test_stacked_logits_do_not_depend_on_the_chunk_size():
+    model = StackedCNN([0, 1, 2], 1, 8, 3).eval()
+    inputs = torch.randn(2, 37, 1, 8, 8)  # 37 samples: the last chunk is a remainder
+    whole = stacked_logits(model, inputs, [0, 1, 0], chunk=37)
+    for chunk in (None, 1, 8, 10):
+        assert torch.allclose(stacked_logits(model, inputs, [0, 1, 0], chunk=chunk), whole, atol=1e-6)
+    with pytest.raises(ValueError, match="chunk"):
+        stacked_logits(model, inputs, [0, 1, 0], chunk=0)
+
+
+def test_sweep_without_test_scores_leaves_the_test_digits_unread():
+    images, labels = _task()
+    splits = {name: (images[None], labels) for name in ("train", "val")}
+    splits["test"] = (torch.full_like(images[None], float("nan")), labels)  # would poison any score read from it
+    runs = [{"version": 0, "lr": 0.01, "seed": 0}]
+    model, records = sweep_cnn(splits, runs, "adam", steps=20, batch_size=32, score_test=False)
+    assert "test_accuracy" not in records and records.loc[0, "val_accuracy"] > 0.3
+    chosen = model.select([0])  # the chosen member, scored afterwards: as a full sweep would have scored it
+    full_model, full = sweep_cnn({**splits, "test": splits["val"]}, runs, "adam", steps=20, batch_size=32)
+    assert stacked_accuracy(chosen, *splits["val"], [0])[0] == full.loc[0, "test_accuracy"]

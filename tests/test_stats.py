@@ -74,3 +74,25 @@ def test_corrected_paired_interval_matches_nadeau_bengio_by_hand():
         corrected_paired_interval(differences, test_share=1.0)
     with pytest.raises(ValueError, match="NaN"):
         corrected_paired_interval([0.1, np.nan], test_share=0.25)
+
+
+@pytest.mark.parametrize("statistic", [np.median, np.mean])
+def test_vectorized_bootstrap_gives_the_loops_interval(statistic):
+    values = np.random.default_rng(3).normal(size=7)
+    loop = bootstrap_ci(lambda x: statistic(x), values)  # a lambda is not recognised: one call per resample
+    assert bootstrap_ci(statistic, values) == loop  # recognised: one vectorized call, the same resamples
+    combine = lambda x, y, axis=None: np.median(y - x, axis=axis)  # noqa: E731 (a paired statistic)
+    other = values[::-1].copy()
+    assert bootstrap_ci(combine, values, other, vectorized=True) == bootstrap_ci(combine, values, other)
+
+
+def test_vectorized_share_of_gap_matches_the_scalar_one():
+    start, moved, end = [0.10, 0.12, 0.11, 0.13], [0.5, 0.6, 0.55, 0.7], [0.9, 0.88, 0.91, 0.92]
+    assert bootstrap_ci(share_of_gap, start, moved, end) == bootstrap_ci(lambda *x: share_of_gap(*x), start, moved, end)
+    rows = share_of_gap(np.array([[0.1, 0.1], [0.5, 0.5]]), np.array([[0.2, 0.2], [0.6, 0.6]]), np.array([[0.5, 0.5], [0.5, 0.5]]), axis=-1)
+    assert rows[0] == pytest.approx(0.25) and np.isnan(rows[1])  # the second row has no gap
+
+
+def test_a_vectorized_statistic_must_return_one_value_per_resample():
+    with pytest.raises(ValueError, match="one value per resample"):
+        bootstrap_ci(lambda x, axis=None: np.median(x), [1.0, 2.0, 3.0], vectorized=True)  # ignores axis: one value
