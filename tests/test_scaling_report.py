@@ -151,7 +151,7 @@ def test_scale_ratio_rule_both_ways():
 
 
 def test_centering_rule_at_the_cut():
-    assert first(report_of(NORMAL + 1.05 * sr.CENTER_CUT)) == "StandardScaler (it is far from centred)"
+    assert first(report_of(NORMAL + 1.05 * sr.CENTER_CUT)) == "StandardScaler (it is far from centered)"
     assert first(report_of(NORMAL + 0.95 * sr.CENTER_CUT)) == "none needed"
 
 

@@ -129,7 +129,7 @@ def quadratic_contours(
     """Contours of the quadratic ``(w - w*)^T H (w - w*) / 2`` in 2-D, with an optional optimizer path.
 
     Levels are spaced geometrically, so both the narrow and the wide directions show.
-    The window is square (equal axes), centred on the optimum, and wide enough for the path.
+    The window is square (equal axes), centered on the optimum, and wide enough for the path.
     """
     H = np.asarray(hessian, dtype=float)
     optimum = np.asarray(optimum, dtype=float)

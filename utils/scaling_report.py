@@ -25,7 +25,7 @@ from scipy import stats
 # non-finite values, constant, ID, large offset, 8-bit pixels, other integer pixels (measured bit depth),
 # sparse counts (clipped first if gross outliers), skewed body (log if it removes the skew, else
 # Yeo-Johnson), gross outliers, binary, mixed units, absolute scale, bounded in [0, 1], far from
-# centred, none needed; then notes: categorical codes, tiny spread (noise?), rare pixels, float16,
+# centered, none needed; then notes: categorical codes, tiny spread (noise?), rare pixels, float16,
 # log on new data, new data outside the training range beyond what i.i.d. data give.
 # Each constant says whether it is MEASURED (a chapter's experiment sets or checks it) or a CONVENTION
 # (a common rule of thumb that no chapter of this book measures; change it freely).
@@ -381,7 +381,7 @@ def advise(row: pd.Series, image_dtype: np.dtype | None = None, uint8: bool = Fa
     elif bounded:  # the checklist's "bounded by nature": min-max or none
         advice.append(Advice("none needed (bounded in [0, 1]; min-max or none)", "practice-report"))
     elif abs(row["mean"]) > CENTER_CUT * row["std"]:
-        advice.append(Advice("StandardScaler (it is far from centred)", "convergence-centering"))
+        advice.append(Advice("StandardScaler (it is far from centered)", "convergence-centering"))
     else:
         advice.append(Advice("none needed", "practice-report"))
     # Notes that hold whatever the first advice was.
