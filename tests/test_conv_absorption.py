@@ -38,11 +38,16 @@ def test_padding_raw_pixels_with_the_mean_reproduces_zero_padding(raw):
 
 
 def test_bias_free_convolution_cannot_absorb_a_shift_but_can_absorb_a_scale(raw):
+    torch.manual_seed(0)  # the kernel's random init sets how much of its output the shift carries
     conv = nn.Conv2d(3, 4, 3, bias=False)
     with pytest.raises(ValueError, match="bias-free"):
         absorb_channel_affine(conv, SHIFT, SCALE)
     assert absorption_difference(conv, raw, 0.0, SCALE).max() < 1e-10
-    assert best_shared_kernel_residual(conv, raw, raw - SHIFT.view(1, 3, 1, 1), with_bias=False) > 0.05
+    shifted = raw - SHIFT.view(1, 3, 1, 1)
+    # With a bias one kernel reproduces the shifted images exactly; without one it cannot. Over 200 random
+    # kernels the bias-free residual was 0.011 at least (median 0.09), the biased one below 1e-13.
+    assert best_shared_kernel_residual(conv, raw, shifted, with_bias=True) < 1e-10
+    assert best_shared_kernel_residual(conv, raw, shifted, with_bias=False) > 1e-3
 
 
 def test_per_pixel_map_leaves_a_residual_per_channel_map_does_not(raw):
