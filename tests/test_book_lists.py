@@ -100,9 +100,9 @@ def test_rendered_table_has_one_row_per_item_with_glue_paths_relative_to_the_pag
     table = book_lists.list_myst("harms", current_page="chapters/07_lost.ipynb").splitlines()
     assert len(table) == 2 + len(LISTS["harms"])
     assert "{glue:text}`best_min_max:.1%`" in table[2]  # the page's own number: plain key
-    assert "{glue:text}`02_pixels.ipynb::offset_distinct:d`" in "\n".join(table)  # a sibling notebook
+    assert "{glue:text}`02_pixels.ipynb::offset_distinct:,d`" in "\n".join(table)  # a sibling notebook
     root_page = book_lists.list_myst("harms", current_page="intro.md")
-    assert "{glue:text}`chapters/02_pixels.ipynb::offset_distinct:d`" in root_page
+    assert "{glue:text}`chapters/02_pixels.ipynb::offset_distinct:,d`" in root_page
 
 
 def test_as_frame_is_indexed_by_item_and_fills_the_notebook_s_own_numbers():
