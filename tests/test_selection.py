@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from utils.selection import chosen_on_validation, logistic_cv, seeds_at_chosen, three_way_split
+from utils.selection import best_at_grid_end, chosen_on_validation, logistic_cv, seeds_at_chosen, three_way_split
 
 
 def _records():
@@ -60,3 +60,12 @@ def test_plateau_choice_takes_the_middle_of_equally_good_rates_and_rejects_bad_w
     for bad in (-0.01, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="within"):
             chosen_on_validation(records, within=bad)
+
+
+def test_best_at_grid_end_names_the_side_and_skips_curves_near_chance():
+    index = pd.MultiIndex.from_tuples([(key, rate) for key in "lhmc" for rate in (1e-3, 1e-2, 1e-1)])
+    curves = pd.Series([0.9, 0.8, 0.7,  0.5, 0.6, 0.9,  0.6, 0.9, 0.7,  0.12, 0.10, 0.11], index=index)
+    assert best_at_grid_end(curves, "lhmc") == {"l": -1, "h": 1, "c": -1}
+    assert best_at_grid_end(curves, "lhmc", min_best=0.2) == {"l": -1, "h": 1}  # "c" stays near chance
+    with pytest.raises(ValueError, match="indexed by"):
+        best_at_grid_end(curves.droplevel(1), "l")

@@ -87,6 +87,29 @@ def seeds_at_chosen(records: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame
     return at_chosen.pivot(index="preprocessing", columns="seed", values="test_accuracy")
 
 
+def best_at_grid_end(curves: pd.Series, keys: object, min_best: float = -np.inf) -> dict:
+    """Keys whose best value lies at an end of their grid of rates: -1 (the low end) or +1 (the high end).
+
+    ``curves`` is indexed by (key, rate), e.g. a sweep's median validation accuracy per (input, lr); a
+    best rate at an end of its grid means the grid may have stopped short of a better one, so it should
+    grow that way. Keys whose best value is below ``min_best`` (near chance: the arg max is noise) are left out.
+
+    >>> curves = pd.Series([0.5, 0.9, 0.7, 0.6, 0.8], index=pd.MultiIndex.from_tuples(
+    ...     [("a", 0.01), ("a", 0.1), ("a", 1.0), ("b", 0.01), ("b", 0.1)]))
+    >>> best_at_grid_end(curves, ["a", "b"])
+    {'b': 1}
+    """
+    if not isinstance(curves, pd.Series) or curves.index.nlevels != 2:
+        raise ValueError("curves must be a Series indexed by (key, rate)")
+    ends = {}
+    for key in keys:
+        curve = curves.loc[key]
+        best, rates = curve.idxmax(), curve.index
+        if curve.max() >= min_best and best in (rates.min(), rates.max()):
+            ends[key] = -1 if best == rates.min() else 1
+    return ends
+
+
 def logistic_cv(train: object, train_labels: object, test: object, test_labels: object, *,
                 standardize: bool, seed: int, Cs: object = np.logspace(-4, 6, 11),
                 max_iter: int = 100) -> tuple[float, float]:
